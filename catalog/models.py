@@ -84,7 +84,7 @@ class Product(models.Model):
     cover_image = models.ImageField(_("cover image"), upload_to="covers/%Y/%m/", blank=True)
     cover_url = models.URLField(_("cover URL"), blank=True, help_text=_("A cover supplied by the publisher's feed."))
     topics = models.ManyToManyField(Topic, related_name="products", blank=True, verbose_name=_("topics"))
-    contributors = models.ManyToManyField(
+    contributors: models.ManyToManyField[Contributor, ProductContributor] = models.ManyToManyField(
         Contributor, through="ProductContributor", related_name="products", blank=True
     )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, db_index=True)

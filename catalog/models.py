@@ -119,6 +119,12 @@ class Product(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def get_absolute_url(self) -> str:
+        # The storefront serves every product at /products/<slug>/ (URL name "storefront:product").
+        from django.urls import reverse
+
+        return reverse("storefront:product", kwargs={"slug": self.slug})
+
 
 class ProductContributor(models.Model):
     class Role(models.TextChoices):

@@ -7,6 +7,7 @@ class CatalogConfig(AppConfig):
     verbose_name = _("Catalogue")
 
     def ready(self) -> None:
+        from catalog import admin_imports  # noqa: F401  (registers the import admin)
         from core.demo import demo_loader_register
         from users.models import Partner
         from users.portal import PortalSection, portal_section_register

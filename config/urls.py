@@ -11,6 +11,7 @@ admin.site.site_title = _("Zhiqiao admin")
 
 api_v1 = [
     path("", include("users.api_urls")),
+    path("", include("catalog.api_urls")),
 ]
 
 urlpatterns = [

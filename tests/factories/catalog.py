@@ -4,7 +4,20 @@ from decimal import Decimal
 
 import factory
 
-from catalog.models import Book, BundleItem, Chapter, Course, Lesson, Product, Rights, Topic, Variant
+from catalog.models import (
+    Book,
+    BundleItem,
+    Chapter,
+    Contributor,
+    Course,
+    Lesson,
+    Product,
+    ProductContributor,
+    Review,
+    Rights,
+    Topic,
+    Variant,
+)
 from tests.factories import PartnerFactory
 
 
@@ -79,3 +92,48 @@ def add_chapters(book: Book, count: int = 3) -> list[Chapter]:
         Chapter.objects.create(book=book, number=i, title=f"Chapter {i}", excerpt="…", is_free_preview=i == 1)
         for i in range(1, count + 1)
     ]
+
+
+class ContributorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contributor
+
+    slug = factory.Sequence(lambda n: f"contributor-{n}")
+    name = factory.Sequence(lambda n: f"作者{n}")
+
+
+class CreditFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductContributor
+
+    product = factory.SubFactory(ProductFactory)
+    contributor = factory.SubFactory(ContributorFactory)
+    role = ProductContributor.Role.AUTHOR
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    user = factory.SubFactory("tests.factories.UserFactory")
+    product = factory.SubFactory(ProductFactory)
+    rating = 5
+    title = "好书"
+    body = "值得一读。"
+
+
+def rich_book(*, chapters: int = 3, topics: int = 1, **product_kwargs: object) -> Variant:
+    """A sellable book with chapters, an author, a translator and topics (for query-count tests)."""
+    variant = sellable_book(**product_kwargs)
+    add_chapters(variant.product.book, count=chapters)
+    CreditFactory(product=variant.product, role=ProductContributor.Role.AUTHOR)
+    CreditFactory(product=variant.product, role=ProductContributor.Role.TRANSLATOR)
+    variant.product.topics.add(*[TopicFactory() for _ in range(topics)])
+    return variant
+
+
+def rich_course(*, lessons: int = 3, **product_kwargs: object) -> Variant:
+    """A sellable course with lessons and an instructor (for query-count tests)."""
+    variant = sellable_course(lessons=lessons, **product_kwargs)
+    CreditFactory(product=variant.product, role=ProductContributor.Role.INSTRUCTOR)
+    return variant

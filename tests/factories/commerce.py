@@ -1,0 +1,72 @@
+"""Factories and helpers for carts, orders and payments.
+
+``order_paid_for`` runs the real checkout and the real signed webhook, so an
+order made by it is exactly what a shopper's purchase leaves behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import factory
+
+from catalog.models import Variant
+from commerce.models import Cart, CartLine, Order, Payment
+from commerce.payments.registry import provider_get
+from commerce.payments.sandbox import SandboxProvider
+from commerce.services import CheckoutLine, CheckoutResult, checkout_create, webhook_receive
+from tests.factories import UserFactory
+from users.models import User
+
+
+class CartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cart
+
+    user = factory.SubFactory(UserFactory)
+
+
+class CartLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CartLine
+
+    cart = factory.SubFactory(CartFactory)
+    quantity = 1
+
+
+def checkout_for(
+    user: User, *variants: Variant, key: str | None = None, territory: str = "CN", **kwargs: Any
+) -> CheckoutResult:
+    return checkout_create(
+        user=user,
+        lines=[CheckoutLine(variant=v) for v in variants],
+        idempotency_key=key or uuid.uuid4().hex,
+        territory=territory,
+        **kwargs,
+    )
+
+
+def sandbox() -> SandboxProvider:
+    provider = provider_get("sandbox")
+    assert isinstance(provider, SandboxProvider)
+    return provider
+
+
+def webhook_for(payment: Payment, outcome: str = "pay", **kwargs: Any) -> tuple[bytes, dict[str, str]]:
+    """The signed webhook the sandbox provider would send for ``outcome`` of ``payment``."""
+    payment.refresh_from_db()
+    return sandbox().event_build(payment=payment, outcome=outcome, **kwargs)
+
+
+def deliver(payment: Payment, outcome: str = "pay", **kwargs: Any) -> str:
+    body, headers = webhook_for(payment, outcome, **kwargs)
+    return webhook_receive(provider_name="sandbox", body=body, headers=headers).outcome
+
+
+def order_paid_for(user: User, *variants: Variant, **kwargs: Any) -> Order:
+    result = checkout_for(user, *variants, **kwargs)
+    deliver(result.payment, "pay")
+    result.order.refresh_from_db()
+    assert result.order.status == Order.Status.PAID, result.order.status
+    return result.order

@@ -221,7 +221,7 @@ class PartnerProductListView(_PartnerCatalogView):
     def post(self, request: Request, slug: str) -> Response:
         partner = self.acting_partner()
         data = ProductWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        data.is_valid_or_raise()
         product = services.product_create(owner=partner, kind=data.validated_data["kind"], **data.service_arguments())
         fresh = selectors.product_get_for_partner(partner=partner, slug=product.slug)
         return Response(PartnerProductSerializer(fresh).data, status=status.HTTP_201_CREATED)
@@ -248,7 +248,7 @@ class PartnerProductDetailView(_PartnerCatalogView):
         partner = self.acting_partner()
         product = self.own_product(partner)
         data = ProductWriteSerializer(product, data=request.data, partial=True)
-        data.is_valid(raise_exception=True)
+        data.is_valid_or_raise()
         product = services.product_update(product=product, **data.service_arguments())
         return self.reread(partner, product)
 

@@ -475,6 +475,31 @@ class PartnerProductSerializer(serializers.ModelSerializer[Product]):
 # --- What a partner sends ------------------------------------------------------------------------
 
 
+def flatten_errors(detail: Any, path: str = "") -> dict[str, list[Any]]:
+    """``{"variants": {0: {"isbn13": [e]}}}`` → ``{"variants[0].isbn13": [e]}``; error codes are kept."""
+    flat: dict[str, list[Any]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                child = f"{path}[{key}]"
+            elif key == "non_field_errors" and path:
+                child = path
+            else:
+                child = f"{path}.{key}" if path else str(key)
+            for name, messages in flatten_errors(value, child).items():
+                flat.setdefault(name, []).extend(messages)
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        for i, item in enumerate(detail):
+            if item:
+                for name, messages in flatten_errors(item, f"{path}[{i}]").items():
+                    flat.setdefault(name, []).extend(messages)
+    elif isinstance(detail, list):
+        flat[path or "non_field_errors"] = list(detail)
+    else:
+        flat[path or "non_field_errors"] = [detail]
+    return flat
+
+
 class VariantWriteSerializer(serializers.Serializer[Any]):
     format = serializers.ChoiceField(choices=Variant.Format.choices)
     price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
@@ -575,6 +600,12 @@ class ProductWriteSerializer(serializers.Serializer[Any]):
         max_length=20,
         help_text=_("The SKUs of the variants in a bundle."),
     )
+
+    def is_valid_or_raise(self) -> None:
+        """Validate, reporting nested problems under flat paths (``variants[0].isbn13``), as the
+        catalogue services do, so that one request's errors all read alike."""
+        if not self.is_valid():
+            raise serializers.ValidationError(flatten_errors(self.errors))
 
     def validate_kind(self, value: str) -> str:
         instance = self.instance

@@ -174,15 +174,16 @@ def _territory_codes(raw: str) -> list[str]:
 
 
 def _check_territories(errors: _Errors, field: str, raw: str, *, world_allowed: bool) -> None:
-    codes = _territory_codes(raw)
-    for code in codes:
-        if code == "WORLD" and world_allowed and len(codes) == 1:
+    given = raw.split()
+    for token in given:
+        code = token.upper()
+        if code == "WORLD" and world_allowed and len(given) == 1:
             continue
         if not _TERRITORY.match(code):
             errors.add(
                 field,
                 _("%(code)s is not a territory: use WORLD or ISO 3166-1 two-letter codes such as CN HK MO TW.")
-                % {"code": code},
+                % {"code": token},
             )
 
 

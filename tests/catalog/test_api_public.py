@@ -276,7 +276,13 @@ def test_course_detail_lists_lesson_supplements(client):
     lessons = client.get(f"{LIST}course/").json()["course"]["lessons"]
 
     assert lessons[1]["supplements"] == [
-        {"book_title": "心流", "book_slug": "book", "chapter_number": 2, "chapter_title": "Chapter 2", "note": "延伸阅读"}
+        {
+            "book_title": "心流",
+            "book_slug": "book",
+            "chapter_number": 2,
+            "chapter_title": "Chapter 2",
+            "note": "延伸阅读",
+        }
     ]
 
 

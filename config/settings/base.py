@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Writes the behaviour events a page recorded after the page has been sent.
+    "insights.middleware.EventMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "users.context_processors.partner_memberships",
+                "storefront.context_processors.storefront",
             ],
         },
     },
@@ -168,7 +171,31 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "users.tasks.consent_expiry_sweep",
         "schedule": timedelta(hours=1),
     },
+    "commerce-expire-unpaid-orders": {
+        "task": "commerce.tasks.orders_expire_stale",
+        "schedule": timedelta(minutes=5),
+    },
 }
+
+# --- Payments ---------------------------------------------------------------
+
+# Payment providers by name: each a commerce.payments.base.PaymentProvider subclass
+# with its options. The first is the default. The sandbox's webhook secret is
+# derived from SECRET_KEY unless PAYMENT_SANDBOX_WEBHOOK_SECRET is set.
+PAYMENT_PROVIDERS = {
+    "sandbox": {
+        "class": "commerce.payments.sandbox.SandboxProvider",
+        "options": {"webhook_secret": env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="")},
+    },
+}
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
+PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=30)
+REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
+
+# --- Storefront -------------------------------------------------------------
+
+# Where shoppers are unless they choose otherwise: what is listed and sold follows its rights.
+STOREFRONT_TERRITORY = env.str("STOREFRONT_TERRITORY", default="CN")
 
 # --- Auth -------------------------------------------------------------------
 

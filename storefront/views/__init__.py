@@ -1,0 +1,1 @@
+"""Storefront pages, one module per family: browse, product, shop, library, seo."""

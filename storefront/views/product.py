@@ -1,0 +1,212 @@
+"""A product's page (course, book or bundle) and its lessons and chapters."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from catalog.models import Chapter, Lesson, Product, ProductContributor, Review, Variant
+from catalog.selectors import product_get_public, review_list_for_product, variant_sellable_ids
+from commerce.selectors import user_owns
+from insights.models import Event
+from insights.services import event_record_for_request
+from storefront.selectors import bundle_list_containing, bundle_view
+from storefront.seo import PageMeta, breadcrumb_jsonld, product_jsonld, summary
+from storefront.templatetags.storefront import cover_image_url
+from storefront.territory import shopper_territory
+from storefront.views.common import language_from_url, render_page
+
+REVIEWS_SHOWN = 10
+KIND_TRAIL = {
+    Product.Kind.COURSE: ("storefront:courses", "Courses"),
+    Product.Kind.BOOK: ("storefront:books", "Books"),
+    Product.Kind.BUNDLE: ("storefront:bundles", "Bundles"),
+}
+
+
+def _product_or_404(slug: str) -> Product:
+    product = product_get_public(slug=slug)
+    if product is None:
+        raise Http404
+    return product
+
+
+def _kind_crumb(product: Product) -> tuple[str, str]:
+    names = {Product.Kind.COURSE: _("Courses"), Product.Kind.BOOK: _("Books"), Product.Kind.BUNDLE: _("Bundles")}
+    return names[Product.Kind(product.kind)], reverse(KIND_TRAIL[Product.Kind(product.kind)][0])
+
+
+def _share_meta(request: HttpRequest, product: Product, variants: list[Variant], sellable_ids: set[int]) -> PageMeta:
+    path = product.get_absolute_url()
+    credits = list(product.credits.all())
+    extra: list[tuple[str, str]] = []
+    og_type = "product"
+    if product.kind == Product.Kind.BOOK:
+        og_type = "book"
+        extra += [("book:author", c.contributor.name) for c in credits if c.role == ProductContributor.Role.AUTHOR]
+        isbn = next((v.isbn13 for v in variants if v.isbn13), None)
+        if isbn:
+            extra.append(("book:isbn", isbn))
+        if product.published_on:
+            extra.append(("book:release_date", product.published_on.isoformat()))
+    sellable = [v for v in variants if v.pk in sellable_ids]
+    if sellable:
+        extra += [
+            ("product:price:amount", f"{sellable[0].price:.2f}"),
+            ("product:price:currency", sellable[0].currency),
+        ]
+    jsonld = [
+        product_jsonld(request=request, product=product, variants=variants, sellable_ids=sellable_ids),
+        breadcrumb_jsonld(
+            request=request,
+            trail=[(_("Home"), reverse("storefront:home")), _kind_crumb(product), (product.title, path)],
+        ),
+    ]
+    image = cover_image_url(product)
+    return PageMeta(
+        title=f"{product.title} · {_('Zhiqiao')}",
+        description=summary(product.description) or product.subtitle or product.title,
+        path=path,
+        og_type=og_type,
+        image=request.build_absolute_uri(image) if image else "",
+        extra_og=extra,
+        jsonld=jsonld,
+    )
+
+
+@language_from_url
+def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A course, book or bundle: what it is, who made it, its offers and reviews."""
+    territory = shopper_territory(request)
+    product = _product_or_404(slug)
+    variants = list(product.variants.all())
+    items = list(product.bundle_items.all()) if product.kind == Product.Kind.BUNDLE else []
+    sellable_ids = variant_sellable_ids(variants=variants + [i.variant for i in items], territory=territory)
+    user = request.user if request.user.is_authenticated else None
+    owned = user_owns(user, product)  # type: ignore[arg-type]
+    reviews = list(review_list_for_product(product=product)[:REVIEWS_SHOWN])
+    my_review = next((r for r in reviews if user is not None and r.user_id == user.pk), None)
+    if user is not None and my_review is None and owned:
+        my_review = Review.objects.filter(user=user, product=product).first()
+    context: dict[str, object] = {
+        "product": product,
+        "variants": variants,
+        "sellable_ids": sellable_ids,
+        "sellable_variants": [v for v in variants if v.pk in sellable_ids],
+        "credits": list(product.credits.all()),
+        "topics": list(product.topics.all()),
+        "reviews": reviews,
+        "owned": owned,
+        "my_review": my_review,
+        "kind_crumb": _kind_crumb(product),
+    }
+    if product.kind == Product.Kind.BUNDLE:
+        bundle_variant = next((v for v in variants if v.format == Variant.Format.BUNDLE), None)
+        item_products = [i.variant.product for i in items]
+        prefetch_related_objects(
+            item_products,
+            Prefetch("credits", queryset=ProductContributor.objects.select_related("contributor")),
+            "course__lessons",
+            "book__chapters",
+        )
+        context["bundle"] = bundle_view(bundle=product, bundle_variant=bundle_variant, sellable_ids=sellable_ids)
+        context["bundle_variant"] = bundle_variant
+    else:
+        context["bundles"] = bundle_list_containing(product=product, territory=territory)
+        if product.kind == Product.Kind.COURSE and hasattr(product, "course"):
+            lessons = list(product.course.lessons.all())
+            context["lessons"] = lessons
+            context["course_seconds"] = sum(lesson.duration_seconds for lesson in lessons)
+        if product.kind == Product.Kind.BOOK and hasattr(product, "book"):
+            context["chapters"] = list(product.book.chapters.all())
+    event_record_for_request(
+        request=request, kind=Event.Kind.VIEW, product=product, context={"ref": request.GET.get("ref", "")[:60]}
+    )
+    return render_page(
+        request, "storefront/product.html", context, meta=_share_meta(request, product, variants, sellable_ids)
+    )
+
+
+def _locked(request: HttpRequest, product: Product) -> HttpResponse:
+    """Where a shopper goes who opens a lesson or chapter they do not own."""
+    if not request.user.is_authenticated:
+        messages.info(request, _("Log in to open this: it is part of what you buy."))
+        return redirect_to_login(request.get_full_path())
+    messages.info(request, _("This part is for owners. Buy it to open it, or try the free previews."))
+    return redirect(product.get_absolute_url())
+
+
+@language_from_url
+def lesson_detail(request: HttpRequest, slug: str, position: int) -> HttpResponse:
+    """A lesson's player and notes: free previews for everyone, the rest for owners."""
+    product = _product_or_404(slug)
+    if product.kind != Product.Kind.COURSE or not hasattr(product, "course"):
+        raise Http404
+    lessons: list[Lesson] = list(product.course.lessons.all())
+    lesson = next((lesson for lesson in lessons if lesson.position == position), None)
+    if lesson is None:
+        raise Http404
+    owned = user_owns(request.user if request.user.is_authenticated else None, product)  # type: ignore[arg-type]
+    if not owned and not lesson.is_free_preview:
+        return _locked(request, product)
+    if not owned:
+        event_record_for_request(
+            request=request, kind=Event.Kind.PREVIEW, product=product, context={"lesson": lesson.position}
+        )
+    index = lessons.index(lesson)
+    meta = PageMeta(
+        title=f"{lesson.title} · {product.title}",
+        description=summary(lesson.body) or product.title,
+        path=reverse("storefront:lesson", kwargs={"slug": product.slug, "position": lesson.position}),
+        noindex=not lesson.is_free_preview,
+    )
+    context = {
+        "product": product,
+        "lesson": lesson,
+        "lessons": lessons,
+        "owned": owned,
+        "previous": lessons[index - 1] if index > 0 else None,
+        "next": lessons[index + 1] if index + 1 < len(lessons) else None,
+        "supplements": list(lesson.supplements.all()),
+    }
+    return render_page(request, "storefront/lesson.html", context, meta=meta)
+
+
+@language_from_url
+def chapter_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse:
+    """The chapter reader: sample chapters for everyone, the whole book for owners."""
+    product = _product_or_404(slug)
+    if product.kind != Product.Kind.BOOK or not hasattr(product, "book"):
+        raise Http404
+    chapters: list[Chapter] = list(product.book.chapters.all())
+    chapter = next((c for c in chapters if c.number == number), None)
+    if chapter is None:
+        raise Http404
+    owned = user_owns(request.user if request.user.is_authenticated else None, product)  # type: ignore[arg-type]
+    if not owned and not chapter.is_free_preview:
+        return _locked(request, product)
+    if not owned:
+        event_record_for_request(
+            request=request, kind=Event.Kind.PREVIEW, product=product, context={"chapter": chapter.number}
+        )
+    index = chapters.index(chapter)
+    meta = PageMeta(
+        title=f"{chapter.title} · {product.title}",
+        description=summary(chapter.excerpt) or product.title,
+        path=reverse("storefront:chapter", kwargs={"slug": product.slug, "number": chapter.number}),
+        noindex=not chapter.is_free_preview,
+    )
+    context = {
+        "product": product,
+        "chapter": chapter,
+        "chapters": chapters,
+        "owned": owned,
+        "previous": chapters[index - 1] if index > 0 else None,
+        "next": chapters[index + 1] if index + 1 < len(chapters) else None,
+    }
+    return render_page(request, "storefront/chapter.html", context, meta=meta)

@@ -107,7 +107,7 @@ class SandboxProvider(PaymentProvider):
 
     def refund_create(self, *, payment: Payment, amount: Decimal, reference: str) -> RefundResult:
         if self.options.get("fail_refunds"):
-            return RefundResult(succeeded=False, message="sandbox configured to decline refunds")
+            return RefundResult(succeeded=False, message="refund declined by the sandbox")
         # A real provider answers a repeated reference with the first refund.
         return RefundResult(succeeded=True, provider_ref=f"sbx_re_{uuid.uuid5(uuid.NAMESPACE_URL, reference).hex}")
 

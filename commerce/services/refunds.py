@@ -81,6 +81,11 @@ def refund_create(
     reason = (reason or "").strip()
     if not reason:
         raise RefundInvalid(_("Say why the refund is given."), code="reason_required")
+    if order.status not in ORDER_PAID_STATUSES:
+        raise RefundInvalid(
+            _("Order %(number)s has not been paid, so there is nothing to refund.") % {"number": order.number},
+            code="not_paid",
+        )
     refund_policy_check(order=order, requested_by=requested_by)
     try:
         refund = _refund_reserve(

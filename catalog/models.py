@@ -343,3 +343,155 @@ class Review(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} ★{self.rating} by {self.user}"
+
+
+class ImportJob(models.Model):
+    """One catalogue delivery (an ONIX 3.0 or CSV file) from a partner, and what became of it.
+
+    A delivery is one transaction: either every valid record is saved or none
+    is. ``valid_only`` asks for the valid records to be saved even when others
+    are not. Status moves only along :attr:`TRANSITIONS`, through
+    ``catalog.ingest.services.import_job_transition``, which appends an
+    :class:`ImportJobEvent` for every move.
+    """
+
+    class Format(models.TextChoices):
+        ONIX = "onix", _("ONIX 3.0")
+        CSV = "csv", _("CSV")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Imported")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+
+    class Source(models.TextChoices):
+        PORTAL = "portal", _("Partner portal")
+        API = "api", _("API")
+        ADMIN = "admin", _("Admin")
+        COMMAND = "command", _("Command line")
+
+    TRANSITIONS: dict[str, frozenset[str]] = {
+        Status.QUEUED: frozenset({Status.RUNNING, Status.FAILED}),
+        Status.RUNNING: frozenset({Status.SUCCEEDED, Status.REJECTED, Status.FAILED}),
+        # A job that failed (the worker died, the file could not be read) may be tried again.
+        Status.FAILED: frozenset({Status.QUEUED}),
+        Status.SUCCEEDED: frozenset(),
+        Status.REJECTED: frozenset(),
+    }
+    FINISHED = (Status.SUCCEEDED, Status.REJECTED, Status.FAILED)
+
+    partner = models.ForeignKey(
+        Partner, on_delete=models.PROTECT, related_name="catalog_imports", verbose_name=_("partner")
+    )
+    format = models.CharField(_("format"), max_length=8, choices=Format.choices)
+    file = models.FileField(_("file"), upload_to="catalog-imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    # SHA-256 of the file: the same delivery sent twice is answered with the first job.
+    checksum = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    valid_only = models.BooleanField(_("import the valid records"), default=False)
+    # The uploader's language: the error report is written in it.
+    language = models.CharField(_("language"), max_length=10, default="zh-hans")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    api_key = models.ForeignKey(
+        "users.PartnerApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    record_count = models.PositiveIntegerField(_("records"), default=0)
+    created_count = models.PositiveIntegerField(_("created"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    withdrawn_count = models.PositiveIntegerField(_("withdrawn"), default=0)
+    skipped_count = models.PositiveIntegerField(_("skipped"), default=0)
+    invalid_count = models.PositiveIntegerField(_("invalid"), default=0)
+    # What was wrong with the file as a whole (not XML, an entity bomb, a missing column).
+    message = models.TextField(_("message"), blank=True)
+    # The first problems, for pages and the API; the full list is ``error_report``.
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    error_report = models.FileField(_("error report"), upload_to="catalog-imports/errors/%Y/%m/", blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalogue import")
+        verbose_name_plural = _("catalogue imports")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One file may not be imported twice at the same time.
+            models.UniqueConstraint(
+                fields=["partner", "checksum", "valid_only"],
+                condition=Q(status__in=["queued", "running"]),
+                name="import_job_one_active_per_file",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "succeeded", "rejected", "failed"]),
+                name="import_job_status_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["succeeded", "rejected", "failed"], finished_at__isnull=False)
+                | Q(status__in=["queued", "running"], finished_at__isnull=True),
+                name="import_job_finished_iff_final",
+            ),
+            models.CheckConstraint(condition=Q(format__in=["onix", "csv"]), name="import_job_format_known"),
+        ]
+        indexes = [models.Index(fields=["partner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.original_name} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ImportJobEvent(models.Model):
+    """An append-only row for every status change of an import job."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+    note = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("import event")
+        verbose_name_plural = _("import events")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+
+class ImportedRecord(models.Model):
+    """Which variant a partner's feed record (ONIX RecordReference, CSV record_reference) became.
+
+    Re-importing a record finds its variant here, so a delivery sent twice
+    changes nothing; a delete notification finds what to withdraw."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="imported_records")
+    record_reference = models.CharField(_("record reference"), max_length=120)
+    variant = models.OneToOneField(Variant, on_delete=models.CASCADE, related_name="imported_record")
+    # Records of one work (ONIX RelatedWork, CSV work_reference) are variants of one product.
+    work_reference = models.CharField(_("work reference"), max_length=120, blank=True)
+    # Set when a delete notification withdrew the variant; a later upsert brings it back.
+    is_withdrawn = models.BooleanField(default=False)
+    last_job = models.ForeignKey(ImportJob, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("imported record")
+        verbose_name_plural = _("imported records")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "record_reference"], name="imported_record_unique_reference"),
+        ]
+        indexes = [models.Index(fields=["partner", "work_reference"])]
+
+    def __str__(self) -> str:
+        return f"{self.partner} · {self.record_reference}"

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("catalog.api_urls")),
     path("", include("commerce.api_urls")),
     path("", include("insights.api_urls")),
+    path("", include("promotions.api_urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,8 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("commerce.urls")),
     path("", include("insights.urls")),
+    path("", include("promotions.urls")),
+    path("", include("storefront.landing_urls")),
     path("", include("storefront.urls")),
 ]
 

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Keeps the UTM parameters and referral code a shopper landed with (promotions.attribution).
+    "promotions.middleware.AttributionMiddleware",
     # Writes the behaviour events a page recorded after the page has been sent.
     "insights.middleware.EventMiddleware",
 ]

@@ -175,7 +175,8 @@ def test_title_prefix_and_keynames_are_assembled() -> None:
         b"<TitlePrefix>The</TitlePrefix><TitleWithoutPrefix>Art of War</TitleWithoutPrefix>",
     )
     data = data.replace(
-        "<PersonName>王小波</PersonName>".encode(), "<NamesBeforeKey>小波</NamesBeforeKey><KeyNames>王</KeyNames>".encode()
+        "<PersonName>王小波</PersonName>".encode(),
+        "<NamesBeforeKey>小波</NamesBeforeKey><KeyNames>王</KeyNames>".encode(),
     )
     run_import(PartnerFactory(), data)
 
@@ -200,9 +201,7 @@ def test_subjects_map_to_existing_topics_by_code_and_broader_code() -> None:
 def test_unmapped_subjects_become_topics_under_imported_and_are_reused() -> None:
     subjects = [("10", "BUS000000"), ("20", "管理")]
     run_import(PartnerFactory(), onix_message(OnixProduct(ref="S1", subjects=subjects)))
-    run_import(
-        PartnerFactory(), onix_message(OnixProduct(ref="S2", subjects=subjects, isbn=isbn13("978750000017")))
-    )
+    run_import(PartnerFactory(), onix_message(OnixProduct(ref="S2", subjects=subjects, isbn=isbn13("978750000017"))))
 
     parent = Topic.objects.get(slug="imported")
     children = Topic.objects.filter(parent=parent)
@@ -234,9 +233,7 @@ def test_not_for_sale_countries_are_excluded_from_world_rights() -> None:
 def test_records_of_one_work_become_formats_of_one_product() -> None:
     partner = PartnerFactory()
     ebook = OnixProduct(ref="W-E", isbn=isbn13("978750000020"), form="ED", work="WORK-1")
-    audio = OnixProduct(
-        ref="W-A", isbn=isbn13("978750000021"), form="AJ", work="WORK-1", rights=[("01", "CN", "")]
-    )
+    audio = OnixProduct(ref="W-A", isbn=isbn13("978750000021"), form="AJ", work="WORK-1", rights=[("01", "CN", "")])
 
     result = run_import(partner, onix_message(ebook, audio))
 

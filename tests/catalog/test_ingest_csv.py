@@ -29,7 +29,8 @@ def _csv(*rows: str, header: str = HEADER) -> bytes:
 def test_rows_become_products_with_their_fields() -> None:
     TopicFactory(slug="history", name="历史")
     data = _csv(
-        f"B-1,{isbn13('978750000060')},ebook,人类简史,尤瓦尔·赫拉利,林俊宏,zh,history; BISAC:HIS000000,49.00,CNY,CN HK,2014-11-01",
+        f"B-1,{isbn13('978750000060')},ebook,人类简史,尤瓦尔·赫拉利,林俊宏,zh,"
+        "history; BISAC:HIS000000,49.00,CNY,CN HK,2014-11-01",
         "C-1,,course,写作课,,,chi,,199,,WORLD,",
     )
 

@@ -122,12 +122,12 @@ def test_listings_carry_an_itemlist_and_paginate(client, world):
     for i in range(30):
         sellable_book(title=f"Extra {i}", slug=f"extra-{i}")
     first = client.get("/books/")
-    data = [d for d in _jsonld(first) if d["@type"] == "ItemList"][0]
+    data = next(d for d in _jsonld(first) if d["@type"] == "ItemList")
     assert len(data["itemListElement"]) == 24
     assert data["itemListElement"][0]["position"] == 1
     second = client.get("/books/?page=2")
     assert len(_titles(second)) == 31 - 24
-    assert [d for d in _jsonld(second) if d["@type"] == "ItemList"][0]["itemListElement"][0]["position"] == 25
+    assert next(d for d in _jsonld(second) if d["@type"] == "ItemList")["itemListElement"][0]["position"] == 25
 
 
 def test_topic_pages_list_the_topic_and_its_subtopics(client, world):

@@ -1,0 +1,68 @@
+"""Every storefront page runs the same number of SQL queries whatever the size of the
+catalogue: a page that ran one query per product would pass on 5 products and crawl on 1,000."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from catalog.models import BundleItem, Product, Review
+from tests.factories import UserFactory
+from tests.factories.commerce import order_paid_for
+from tests.factories.storefront import bulk_catalogue
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    "/",
+    "/courses/",
+    "/books/",
+    "/bundles/",
+    "/search/?q=心理",
+    "/search/?kind=book&sort=price_asc&price_max=500",
+    "/topics/",
+    "/topics/psychology/",
+    "/products/positive-psychology-course/",
+    "/products/happiness-book/",
+    "/products/positive-psychology-bundle/",
+    "/products/positive-psychology-course/lessons/1/",
+    "/products/happiness-book/chapters/1/",
+    "/cart/",
+    "/checkout/",
+    "/library/",
+    "/orders/",
+    "/products/happiness-book/review/",
+    "/sitemap.xml",
+    "/sitemap-products.xml",
+    "/robots.txt",
+]
+
+
+def _counts(client) -> dict[str, int]:
+    cache.clear()  # the sitemaps are cached
+    counts = {}
+    for url in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        counts[url] = len(queries)
+    return counts
+
+
+def test_no_storefront_page_runs_more_queries_on_a_catalogue_of_1000_products(client, world, user):
+    order_paid_for(user, world.bundle)
+    client.force_login(user)
+    client.post("/cart/add/", {"variant": world.print_book.pk})
+    small = _counts(client)
+    bulk_catalogue(count=1000, partner=world.partner)
+    # More of everything a product page lists: bundles that contain it, reviews, credits.
+    bundles = Product.objects.filter(kind=Product.Kind.BUNDLE, slug__startswith="bulk-")[:20]
+    BundleItem.objects.bulk_create([BundleItem(bundle=b, variant=world.course, position=9) for b in bundles])
+    Review.objects.bulk_create(
+        [Review(user=UserFactory(), product=world.ebook.product, rating=1 + i % 5) for i in range(15)]
+    )
+    large = _counts(client)
+    grew = {url: (small[url], large[url]) for url in PAGES if large[url] != small[url]}
+    assert not grew, f"query count changed with catalogue size (small, large): {grew}"

@@ -12,6 +12,7 @@ admin.site.site_title = _("Zhiqiao admin")
 api_v1 = [
     path("", include("users.api_urls")),
     path("", include("catalog.api_urls")),
+    path("", include("catalog.ingest_api")),
     path("", include("commerce.api_urls")),
     path("", include("insights.api_urls")),
     path("", include("promotions.api_urls")),
@@ -24,6 +25,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("catalog.home_urls")),
     path("", include("users.urls")),
     path("", include("catalog.urls")),
     path("", include("commerce.urls")),

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from catalog.ingest.services import progress_cache_key
 from catalog.models import ImportJob
@@ -26,6 +27,14 @@ def import_job_for_partner(*, partner: Partner, job_id: int) -> ImportJob:
     return ImportJob.objects.select_related("partner").get(partner=partner, pk=job_id)
 
 
+PHASES = {
+    "queued": _("waiting to start"),
+    "checking": _("checking the records"),
+    "importing": _("saving the records"),
+    "finished": _("finished"),
+}
+
+
 def import_job_progress(*, job: ImportJob) -> dict[str, Any]:
     """Where a job stands: status, phase, percent done, and its counts once finished."""
     live = cache.get(progress_cache_key(job.pk)) if job.status == ImportJob.Status.RUNNING else None
@@ -40,6 +49,7 @@ def import_job_progress(*, job: ImportJob) -> dict[str, Any]:
         "status": job.status,
         "status_display": str(job.get_status_display()),
         "phase": phase,
+        "phase_display": str(PHASES.get(phase, phase)),
         "percent": percent,
         "records_done": live["records"] if live else job.record_count,
         "records_total": live["total"] if live else job.record_count or None,

@@ -34,7 +34,7 @@ from core.errors import DomainError
 from users.models import User
 
 
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
@@ -48,7 +48,7 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]
 
 class OrderLineInline(ReadOnlyInline):
     model = OrderLine
-    fields = [
+    readonly_fields = (
         "title",
         "format",
         "sku",
@@ -58,27 +58,49 @@ class OrderLineInline(ReadOnlyInline):
         "discount",
         "price_paid",
         "refunded_amount",
-    ]
-    readonly_fields = fields
+    )
+    fields = readonly_fields
 
 
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
-    fields = ["at", "from_status", "to_status", "actor", "actor_label", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "at",
+        "from_status",
+        "to_status",
+        "actor",
+        "actor_label",
+        "note",
+    )
+    fields = readonly_fields
 
 
 class PaymentInline(ReadOnlyInline):
     model = Payment
-    fields = ["provider", "provider_ref", "status", "amount", "currency", "refunded_amount", "succeeded_at"]
-    readonly_fields = fields
+    readonly_fields = (
+        "provider",
+        "provider_ref",
+        "status",
+        "amount",
+        "currency",
+        "refunded_amount",
+        "succeeded_at",
+    )
+    fields = readonly_fields
     show_change_link = True
 
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["created_at", "status", "amount", "currency", "reason", "requested_by"]
-    readonly_fields = fields
+    readonly_fields = (
+        "created_at",
+        "status",
+        "amount",
+        "currency",
+        "reason",
+        "requested_by",
+    )
+    fields = readonly_fields
     show_change_link = True
 
 
@@ -155,14 +177,25 @@ class OrderLineAdmin(admin.ModelAdmin[OrderLine]):
 
 class PaymentEventInline(ReadOnlyInline):
     model = PaymentEvent
-    fields = ["at", "from_status", "to_status", "actor_label", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "at",
+        "from_status",
+        "to_status",
+        "actor_label",
+        "note",
+    )
+    fields = readonly_fields
 
 
 class WebhookInline(ReadOnlyInline):
     model = WebhookDelivery
-    fields = ["received_at", "event_id", "kind", "outcome"]
-    readonly_fields = fields
+    readonly_fields = (
+        "received_at",
+        "event_id",
+        "kind",
+        "outcome",
+    )
+    fields = readonly_fields
 
 
 @admin.register(Payment)
@@ -192,14 +225,24 @@ class PaymentAdmin(admin.ModelAdmin[Payment]):
 
 class RefundLineInline(ReadOnlyInline):
     model = RefundLine
-    fields = ["order_line", "item", "amount"]
-    readonly_fields = fields
+    readonly_fields = (
+        "order_line",
+        "item",
+        "amount",
+    )
+    fields = readonly_fields
 
 
 class RefundEventInline(ReadOnlyInline):
     model = RefundEvent
-    fields = ["at", "from_status", "to_status", "actor", "note"]
-    readonly_fields = fields
+    readonly_fields = (
+        "at",
+        "from_status",
+        "to_status",
+        "actor",
+        "note",
+    )
+    fields = readonly_fields
 
 
 @admin.register(Refund)
@@ -244,7 +287,7 @@ class WebhookDeliveryAdmin(admin.ModelAdmin[WebhookDelivery]):
         return False
 
 
-class CartLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class CartLineInline(admin.TabularInline):
     model = CartLine
     extra = 0
     raw_id_fields = ["variant"]

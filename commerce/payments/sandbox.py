@@ -57,10 +57,10 @@ class SandboxProvider(PaymentProvider):
 
     @property
     def tolerance_seconds(self) -> int:
-        return int(
-            self.options.get("tolerance_seconds")
-            or getattr(settings, "PAYMENT_WEBHOOK_TOLERANCE_SECONDS", DEFAULT_TOLERANCE_SECONDS)
+        configured = self.options.get("tolerance_seconds") or getattr(
+            settings, "PAYMENT_WEBHOOK_TOLERANCE_SECONDS", DEFAULT_TOLERANCE_SECONDS
         )
+        return int(str(configured))
 
     def payment_create(self, *, payment: Payment) -> PaymentSession:
         # Deterministic from the payment's public id: calling twice is harmless.

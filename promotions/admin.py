@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -82,7 +82,19 @@ class CampaignForm(forms.ModelForm[Campaign]):
 
     class Meta:
         model = Campaign
-        fields = "__all__"
+        fields = [
+            "name",
+            "name_en",
+            "slug",
+            "description",
+            "status",
+            "starts_at",
+            "ends_at",
+            "channels",
+            "budget",
+            "currency",
+            "products",
+        ]
 
 
 @admin.register(Campaign)
@@ -100,7 +112,7 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
     @admin.display(description=_("report"))
     def report_link(self, obj: Campaign) -> str:
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:promotions_campaign_report", args=[obj.pk]), _t("Report")
+            '<a href="{}">{}</a>', reverse("admin:promotions_campaign_report", args=[obj.pk]), gettext("Report")
         )
 
     def get_urls(self) -> list[Any]:
@@ -125,7 +137,7 @@ class CampaignAdmin(admin.ModelAdmin[Campaign]):
             else:
                 self.message_user(
                     request,
-                    _t("%(campaign)s is now %(status)s.")
+                    gettext("%(campaign)s is now %(status)s.")
                     % {"campaign": campaign, "status": Campaign.Status(status).label},
                 )
 
@@ -157,7 +169,7 @@ class CouponCodeInline(admin.TabularInline[CouponCode, Any]):
 
 class CodeBatchForm(forms.Form):
     count = forms.IntegerField(label=_("how many codes"), min_value=1, max_value=100_000, initial=100)
-    prefix = forms.CharField(label=_("prefix"), max_length=12, required=False)
+    code_prefix = forms.CharField(label=_("prefix"), max_length=12, required=False)
     length = forms.IntegerField(label=_("random characters"), min_value=6, max_value=20, initial=10)
     max_uses = forms.IntegerField(label=_("uses of each code"), min_value=1, initial=1, required=False)
 
@@ -165,7 +177,30 @@ class CodeBatchForm(forms.Form):
 class CouponForm(forms.ModelForm[Coupon]):
     class Meta:
         model = Coupon
-        fields = "__all__"
+        fields = [
+            "name",
+            "name_en",
+            "campaign",
+            "kind",
+            "value",
+            "currency",
+            "min_spend",
+            "products",
+            "topics",
+            "partners",
+            "formats",
+            "territories",
+            "first_order_only",
+            "usage_limit",
+            "per_user_limit",
+            "max_units_per_order",
+            "valid_from",
+            "valid_to",
+            "exclusive",
+            "priority",
+            "referral_link",
+            "is_active",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -209,7 +244,7 @@ class CouponAdmin(admin.ModelAdmin[Coupon]):
     @admin.action(description=_("Generate a batch of unique codes"))
     def generate_codes(self, request: HttpRequest, queryset: QuerySet[Coupon]) -> HttpResponse | None:
         if queryset.count() != 1:
-            self.message_user(request, _t("Choose exactly one coupon to generate codes for."), messages.ERROR)
+            self.message_user(request, gettext("Choose exactly one coupon to generate codes for."), messages.ERROR)
             return None
         coupon = queryset.get()
         form = CodeBatchForm(request.POST if "count" in request.POST else None)
@@ -218,7 +253,7 @@ class CouponAdmin(admin.ModelAdmin[Coupon]):
                 codes = coupon_codes_generate(
                     coupon=coupon,
                     count=form.cleaned_data["count"],
-                    prefix=form.cleaned_data["prefix"],
+                    prefix=form.cleaned_data["code_prefix"],
                     length=form.cleaned_data["length"],
                     max_uses=form.cleaned_data["max_uses"],
                 )
@@ -227,14 +262,19 @@ class CouponAdmin(admin.ModelAdmin[Coupon]):
             else:
                 self.message_user(
                     request,
-                    _t("%(n)s codes were added to %(coupon)s. Export them as CSV from the list.")
+                    gettext("%(n)s codes were added to %(coupon)s. Export them as CSV from the list.")
                     % {"n": len(codes), "coupon": coupon},
                 )
                 return HttpResponseRedirect(request.get_full_path())
         return render(
             request,
             "promotions/admin/generate_codes.html",
-            {**self.admin_site.each_context(request), "form": form, "coupon": coupon, "title": _t("Generate codes")},
+            {
+                **self.admin_site.each_context(request),
+                "form": form,
+                "coupon": coupon,
+                "title": gettext("Generate codes"),
+            },
         )
 
     @admin.action(description=_("Export codes as CSV"))
@@ -310,8 +350,39 @@ class OfferAdmin(admin.ModelAdmin[Offer]):
     ]
 
 
+class LandingPageForm(forms.ModelForm[LandingPage]):
+    class Meta:
+        model = LandingPage
+        fields = [
+            "campaign",
+            "slug",
+            "is_published",
+            "hero_image",
+            "hero_title",
+            "hero_subtitle",
+            "body",
+            "seo_description",
+            "hero_title_en",
+            "hero_subtitle_en",
+            "body_en",
+            "seo_description_en",
+            "featured_products",
+            "coupon",
+            "coupon_code",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        code = (data.get("coupon_code") or "").strip().upper()
+        coupon = data.get("coupon")
+        if code and (coupon is None or not coupon.codes.filter(code=code).exists()):
+            self.add_error("coupon_code", _("This code does not belong to the chosen coupon."))
+        return data
+
+
 @admin.register(LandingPage)
 class LandingPageAdmin(admin.ModelAdmin[LandingPage]):
+    form = LandingPageForm
     list_display = ["hero_title", "campaign", "slug", "is_published", "updated_at"]
     list_filter = ["is_published"]
     search_fields = ["hero_title", "hero_title_en", "slug"]
@@ -326,23 +397,6 @@ class LandingPageAdmin(admin.ModelAdmin[LandingPage]):
     def save_model(self, request: HttpRequest, obj: LandingPage, form: Any, change: bool) -> None:
         obj.coupon_code = obj.coupon_code.strip().upper()
         super().save_model(request, obj, form, change)
-
-
-class LandingPageForm(forms.ModelForm[LandingPage]):
-    class Meta:
-        model = LandingPage
-        fields = "__all__"
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        code = (data.get("coupon_code") or "").strip().upper()
-        coupon = data.get("coupon")
-        if code and (coupon is None or not coupon.codes.filter(code=code).exists()):
-            self.add_error("coupon_code", _("This code does not belong to the chosen coupon."))
-        return data
-
-
-LandingPageAdmin.form = LandingPageForm
 
 
 class ReferralProductRateInline(admin.TabularInline[ReferralProductRate, Any]):

@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from catalog.models import Product, Variant
 from promotions import selectors
 from promotions.hooks import user_is_first_order
-from promotions.models import Campaign, ReferralLink
+from promotions.models import Campaign
 from promotions.serializers import (
     CampaignReportSerializer,
     CampaignSerializer,

@@ -13,10 +13,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # No display: render to files only.
 
-from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib import dates as mdates
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure
 
-from promotions.selectors import CampaignReport  # noqa: E402
+from promotions.selectors import CampaignReport
 
 REVENUE_COLOUR = "#12827d"
 SPEND_COLOUR = "#e8792b"
@@ -28,7 +29,7 @@ def campaign_chart_svg(*, report: CampaignReport) -> str:
     figure = Figure(figsize=(9, 3.2), dpi=100)
     FigureCanvasSVG(figure)
     axes = figure.add_subplot(1, 1, 1)
-    days = [d.day for d in report.days]
+    days = mdates.date2num([d.day for d in report.days])
     axes.bar(days, [float(d.revenue) for d in report.days], color=REVENUE_COLOUR, width=0.8)  # float: drawing only
     axes.plot(days, [float(d.spend) for d in report.days], color=SPEND_COLOUR, linewidth=2, marker="o", markersize=3)
     axes.set_ylim(bottom=0)
@@ -40,6 +41,8 @@ def campaign_chart_svg(*, report: CampaignReport) -> str:
     )
     second.set_ylim(bottom=0)
     second.spines[["top"]].set_visible(False)
+    axes.xaxis_date()
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%m-%d"))
     figure.autofmt_xdate()
     figure.tight_layout()
     buffer = io.StringIO()

@@ -33,7 +33,7 @@ def stored_attribution(request: HttpRequest) -> Attribution:
             data = signing.loads(
                 request.COOKIES.get(COOKIE_NAME, ""),
                 salt=COOKIE_SALT,
-                max_age=attribution_window().total_seconds(),
+                max_age=attribution_window(),
             )
         except signing.BadSignature:
             data = None

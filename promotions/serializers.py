@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -13,7 +14,7 @@ from promotions.pricing import Bilingual
 
 
 class CampaignShareSerializer(serializers.ModelSerializer[CampaignPartner]):
-    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    partner: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
 
     class Meta:
         model = CampaignPartner
@@ -85,13 +86,16 @@ class CampaignReportSerializer(serializers.Serializer[Any]):
     days = ReportDaySerializer(many=True)
 
 
+MAX_CART_ITEMS = 100
+
+
 class CartItemInSerializer(serializers.Serializer[Any]):
     variant_id = serializers.IntegerField(min_value=1)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
 
 
 class CouponValidateSerializer(serializers.Serializer[Any]):
-    items = CartItemInSerializer(many=True, allow_empty=False, max_length=100)
+    items = CartItemInSerializer(many=True, allow_empty=False)
     codes = serializers.ListField(
         child=serializers.CharField(max_length=32),
         max_length=10,
@@ -99,6 +103,11 @@ class CouponValidateSerializer(serializers.Serializer[Any]):
         help_text=_("Coupon codes the shopper entered."),
     )
     territory = serializers.RegexField(r"^[A-Za-z]{2}$", required=False, help_text=_("ISO 3166-1 alpha-2; default CN."))
+
+    def validate_items(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(items) > MAX_CART_ITEMS:
+            raise serializers.ValidationError(_("A cart holds at most %(n)s lines.") % {"n": MAX_CART_ITEMS})
+        return items
 
 
 class BilingualSerializer(serializers.Serializer[Bilingual]):
@@ -159,15 +168,15 @@ class ReferralLinkCreateSerializer(serializers.Serializer[Any]):
 
 
 class ReferralLinkSerializer(serializers.ModelSerializer[ReferralLink]):
-    product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    campaign = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    product: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    campaign: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     url = serializers.SerializerMethodField()
     commission_percent = serializers.DecimalField(
         source="programme.commission_percent", max_digits=5, decimal_places=2, read_only=True
     )
     cookie_window_days = serializers.IntegerField(source="programme.cookie_window_days", read_only=True)
     sales = serializers.IntegerField(read_only=True, default=0)
-    earned = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default="0.00")
+    earned = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True, default=Decimal("0.00"))
 
     class Meta:
         model = ReferralLink

@@ -23,7 +23,7 @@ class ReferralProgramme(BilingualNameMixin):
     campaign = models.ForeignKey(
         "promotions.Campaign", on_delete=models.PROTECT, null=True, blank=True, related_name="referral_programmes"
     )
-    commission_percent = PercentField(_("commission (% of the price paid)"))
+    commission_percent = PercentField(_("commission (percent of the price paid)"))
     cookie_window_days = models.PositiveSmallIntegerField(_("cookie window (days)"), default=30)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

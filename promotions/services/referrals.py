@@ -98,11 +98,11 @@ def referral_link_create(
                     campaign=campaign,
                 )
         except IntegrityError:
-            existing = ReferralLink.objects.filter(
+            raced = ReferralLink.objects.filter(
                 promoter=promoter, programme=programme, product=product, campaign=campaign
             ).first()
-            if existing is not None:
-                return existing
+            if raced is not None:
+                return raced
     raise ReferralInvalid(_("Could not make a share link just now. Try again."))
 
 
@@ -122,11 +122,11 @@ def referral_resolve(
     for coupon in sorted(promoter_coupons, key=lambda c: (-c.priority, c.pk)):
         if coupon.referral_link_id is None:
             continue
-        link = ReferralLink.objects.select_related("programme").get(pk=coupon.referral_link_id)
-        if link.promoter_id == buyer.pk:
+        coupon_link = ReferralLink.objects.select_related("programme").get(pk=coupon.referral_link_id)
+        if coupon_link.promoter_id == buyer.pk:
             return ReferralDecision(link=None, source="", reason="self_referral")
-        if link.is_active and link.programme.is_active:
-            return ReferralDecision(link=link, source=ReferralCommission.Source.COUPON, reason="promoter_coupon")
+        if coupon_link.is_active and coupon_link.programme.is_active:
+            return ReferralDecision(link=coupon_link, source=ReferralCommission.Source.COUPON, reason="promoter_coupon")
     if attribution is None or attribution.referral is None:
         return ReferralDecision(link=None, source="", reason="no_referral")
     link = (

@@ -20,7 +20,12 @@ NOW = timezone.now()
 
 def _create(shares, **kw):
     return campaign_create(
-        name="读书季", slug=kw.pop("slug", "season"), starts_at=NOW, ends_at=NOW + timedelta(days=30), shares=shares, **kw
+        name="读书季",
+        slug=kw.pop("slug", "season"),
+        starts_at=NOW,
+        ends_at=NOW + timedelta(days=30),
+        shares=shares,
+        **kw,
     )
 
 
@@ -29,7 +34,8 @@ def test_campaign_with_shares_adding_to_100_is_created_as_a_draft():
     campaign = _create({platform: "60.00", press: Decimal("40")}, channels=["social", "email"])
     assert campaign.status == Campaign.Status.DRAFT
     assert {s.partner_id: s.cost_share_percent for s in campaign.shares.all()} == {
-        platform.pk: Decimal("60.00"), press.pk: Decimal("40.00")
+        platform.pk: Decimal("60.00"),
+        press.pk: Decimal("40.00"),
     }
 
 
@@ -88,14 +94,25 @@ def test_report_counts_revenue_net_of_refunds_and_spend_day_by_day():
     CampaignPartnerFactory(campaign=campaign, cost_share_percent=Decimal("100"))
     product = sellable_book().product
     CampaignConversion.objects.create(
-        campaign=campaign, order_number="A", line_ref="A1", product=product, revenue=Decimal("90.00"),
-        discount=Decimal("10.00"), refunded_amount=Decimal("20.00"), paid_at=NOW - timedelta(days=1),
+        campaign=campaign,
+        order_number="A",
+        line_ref="A1",
+        product=product,
+        revenue=Decimal("90.00"),
+        discount=Decimal("10.00"),
+        refunded_amount=Decimal("20.00"),
+        paid_at=NOW - timedelta(days=1),
     )
     CampaignConversion.objects.create(
-        campaign=campaign, order_number="B", line_ref="B1", product=product, revenue=Decimal("50.00"),
-        discount=Decimal("5.00"), paid_at=NOW,
+        campaign=campaign,
+        order_number="B",
+        line_ref="B1",
+        product=product,
+        revenue=Decimal("50.00"),
+        discount=Decimal("5.00"),
+        paid_at=NOW,
     )
-    coupon = CouponFactory(campaign=campaign, code="R")
+    CouponFactory(campaign=campaign, code="R")
     from promotions.services.coupons import coupon_redeem
     from tests.factories import UserFactory
 

@@ -59,7 +59,9 @@ def test_offers_of_a_paused_campaign_do_not_apply(campaign, cart):
     course, book = cart
     campaign.status = "paused"
     campaign.save()
-    offer = OfferFactory(campaign=campaign, kind="cross_discount", percent_off=D("30"), group_size=None, group_price=None)
+    offer = OfferFactory(
+        campaign=campaign, kind="cross_discount", percent_off=D("30"), group_size=None, group_price=None
+    )
     offer.trigger_products.set([course.product])
     offer.target_products.set([book.product])
     assert cart_price_for(items=[(course, 1), (book, 1)], user=None).discount == 0
@@ -125,7 +127,9 @@ def test_line_without_promotion_is_attributed_by_utm_campaign(campaign, cart):
     priced = cart_price_for(items=[(course, 1)], user=None)
     touch = Touch(at=timezone.now(), utm_campaign="reading-season", utm_source="weibo")
     data = order_line_attribution(
-        priced=priced, line_ref=str(course.pk), product_id=course.product_id,
+        priced=priced,
+        line_ref=str(course.pk),
+        product_id=course.product_id,
         attribution=Attribution(first=touch, last=touch, referral=None),
     )
     assert data["campaign_id"] == campaign.pk
@@ -151,16 +155,23 @@ def test_partial_refund_keeps_the_coupon_and_full_refund_releases_it(campaign, c
     coupon = CouponFactory(campaign=campaign, code="TEN", kind=Coupon.Kind.FIXED_AMOUNT, value=D("10"))
     buyer = UserFactory()
     priced = promotion_checkout_apply(order_number="ZQ1", user=buyer, items=[(course, 1)], codes=["TEN"])
-    data = order_line_attribution(priced=priced, line_ref=str(course.pk), product_id=course.product_id, attribution=None)
+    data = order_line_attribution(
+        priced=priced, line_ref=str(course.pk), product_id=course.product_id, attribution=None
+    )
     promotion_order_paid(
-        order_number="ZQ1", buyer=buyer,
+        order_number="ZQ1",
+        buyer=buyer,
         lines=[PaidLine(line_ref="ZQ1-1", product_id=course.product_id, amount_paid=D("189.00"), attribution=data)],
     )
-    promotion_line_refunded(order_number="ZQ1", line_ref="ZQ1-1", refunded_amount=D("50.00"), order_fully_refunded=False)
+    promotion_line_refunded(
+        order_number="ZQ1", line_ref="ZQ1-1", refunded_amount=D("50.00"), order_fully_refunded=False
+    )
     coupon.refresh_from_db()
     assert coupon.used == 1
     assert CampaignConversion.objects.get().refunded_amount == D("50.00")
-    promotion_line_refunded(order_number="ZQ1", line_ref="ZQ1-1", refunded_amount=D("500.00"), order_fully_refunded=True)
+    promotion_line_refunded(
+        order_number="ZQ1", line_ref="ZQ1-1", refunded_amount=D("500.00"), order_fully_refunded=True
+    )
     coupon.refresh_from_db()
     assert coupon.used == 0
     assert CampaignConversion.objects.get().refunded_amount == D("189.00")

@@ -41,8 +41,14 @@ def _clicked(code: str, days_ago: float) -> Attribution:
 
 def _earn(book, buyer, attribution=None, coupons=(), line="L1", paid="80.00"):
     return referral_commission_for_line(
-        order_number="ZQ1", line_ref=line, buyer=buyer, product=book, amount_paid=Decimal(paid),
-        attribution=attribution, promoter_coupons=coupons, at=NOW,
+        order_number="ZQ1",
+        line_ref=line,
+        buyer=buyer,
+        product=book,
+        amount_paid=Decimal(paid),
+        attribution=attribution,
+        promoter_coupons=coupons,
+        at=NOW,
     )
 
 
@@ -101,8 +107,16 @@ def test_database_refuses_a_self_referral_commission(book, programme):
     link = referral_link_create(promoter=promoter, product=book)
     with pytest.raises(IntegrityError):
         ReferralCommission.objects.create(
-            link=link, promoter=promoter, buyer=promoter, product=book, order_number="ZQ", line_ref="X",
-            source="link", base_amount=Decimal(1), percent=Decimal(1), amount=Decimal("0.01"),
+            link=link,
+            promoter=promoter,
+            buyer=promoter,
+            product=book,
+            order_number="ZQ",
+            line_ref="X",
+            source="link",
+            base_amount=Decimal(1),
+            percent=Decimal(1),
+            amount=Decimal("0.01"),
         )
 
 

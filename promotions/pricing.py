@@ -272,7 +272,13 @@ class _Application:
     offer: OfferTerms
     discounts: tuple[tuple[int, Decimal], ...]  # (unit index, discount)
     consumed: frozenset[int]
-    explanation: Bilingual
+    # Rendered only for the applications finally chosen: the search weighs many more.
+    message: Promise
+    params: tuple[tuple[str, Any], ...]
+
+    @property
+    def explanation(self) -> Bilingual:
+        return bilingual(self.message, **dict(self.params))
 
     @property
     def saving(self) -> Decimal:
@@ -317,13 +323,13 @@ def _cross_applications(offer: OfferTerms, units: Sequence[_Unit]) -> list[_Appl
                 offer=offer,
                 discounts=((target.index, discount),),
                 consumed=frozenset({trigger.index, target.index}),
-                explanation=bilingual(
-                    _("%(name)s: with “%(trigger)s”, “%(target)s” is %(percent)s%% off (−%(amount)s)."),
-                    name=offer.name,
-                    trigger=trigger.line.title,
-                    target=target.line.title,
-                    percent=_percent_text(offer.percent_off),
-                    amount=discount,
+                message=_("%(name)s: with “%(trigger)s”, “%(target)s” is %(percent)s%% off (−%(amount)s)."),
+                params=(
+                    ("name", offer.name),
+                    ("trigger", trigger.line.title),
+                    ("target", target.line.title),
+                    ("percent", _percent_text(offer.percent_off)),
+                    ("amount", discount),
                 ),
             )
         )
@@ -349,13 +355,13 @@ def _group_applications(offer: OfferTerms, units: Sequence[_Unit]) -> list[_Appl
                 offer=offer,
                 discounts=tuple((u.index, s) for u, s in zip(group, shares, strict=True)),
                 consumed=frozenset(u.index for u in group),
-                explanation=bilingual(
-                    _("%(name)s: %(count)s items for %(price)s instead of %(total)s (−%(amount)s)."),
-                    name=offer.name,
-                    count=size,
-                    price=offer.group_price,
-                    total=total,
-                    amount=saving,
+                message=_("%(name)s: %(count)s items for %(price)s instead of %(total)s (−%(amount)s)."),
+                params=(
+                    ("name", offer.name),
+                    ("count", size),
+                    ("price", offer.group_price),
+                    ("total", total),
+                    ("amount", saving),
                 ),
             )
         )
@@ -791,6 +797,7 @@ def _assemble(
         by_offer.setdefault(application.offer.offer_id, []).append(application)
     for applications in sorted(by_offer.values(), key=lambda apps: _offer_order(apps[0].offer)):
         offer = applications[0].offer
+        explanations = [a.explanation for a in applications]
         per_line: dict[str, Decimal] = {}
         for application in applications:
             for index, amount in application.discounts:
@@ -807,8 +814,8 @@ def _assemble(
                 amount=sum(per_line.values(), ZERO),
                 line_amounts=per_line,
                 explanation=Bilingual(
-                    zh=" ".join(a.explanation.zh for a in applications),
-                    en=" ".join(a.explanation.en for a in applications),
+                    zh=" ".join(e.zh for e in explanations),
+                    en=" ".join(e.en for e in explanations),
                 ),
             )
         )

@@ -1,0 +1,688 @@
+"""Computing a run, set-based in the database: no Python loop over order lines.
+
+The steps, each one ``INSERT … SELECT`` or ``UPDATE`` over the whole period:
+
+1. **Items** (:class:`SettlementItem`): every sale paid in the period (a plain
+   order line, or each item of a bundle line) and every refund completed in
+   it, with its amount, list price, fees, net receipts, and the share rule of
+   its owner's contract version in force on the day (the most specific
+   channel first). An item is settled once, ever (``source_key`` is unique),
+   so re-running a period adds nothing and an adjustment run picks up only
+   what was missed. A bundle line's list price is split over its items by
+   largest remainder on their standalone prices, like the price paid.
+2. **Tier position**: a window sum over the items of each rule (contract,
+   format, channel, contract year), earlier runs first, gives each item the
+   cumulative units or revenue before it.
+3. **Sale lines**: each sale item joined to its rule's tiers; where its span
+   of the cumulative count crosses a tier boundary it is split, and the parts'
+   bases are rounded telescopically so that they add up to the item's basis.
+4. **Refund lines**: each refund reverses, pro rata, the sale lines of the item
+   it refunds, in the period of the refund. Rounding is telescopic over the
+   refunds of an item, so refunding everything reverses exactly what was paid.
+5. **Commissions** owed to promoters (promotions' ``ReferralCommission``):
+   the commission of the price paid less refunds up to the period's end, less
+   what earlier runs settled.
+
+Amounts are integer cents inside SQL (``settlements.services.sql``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, RowNumber, TruncDate
+from django.db.models.lookups import GreaterThan
+from django.utils import timezone
+
+from catalog.models import Variant
+from commerce.models import OrderLine, OrderLineItem, Refund, RefundLine
+from commerce.states import ORDER_PAID_STATUSES
+from settlements.models import (
+    Contract,
+    FeeRate,
+    SettlementItem,
+    SettlementRun,
+    ShareRule,
+    Statement,
+    StatementLine,
+    anniversary,
+)
+from settlements.services.sql import (
+    INFINITY,
+    INT,
+    MONEY,
+    RATE_SCALE,
+    cents,
+    half_up,
+    insert_select,
+    int_expr,
+    money_from_cents,
+    rate_millionths,
+    update_from,
+)
+
+PAID = sorted(ORDER_PAID_STATUSES)
+NULL_INT = Value(None, output_field=IntegerField())
+NULL_DATE = Value(None, output_field=DateField())
+NULL_DATETIME = Value(None, output_field=DateTimeField())
+
+Progress = Callable[[str], None]
+
+
+def period_bounds(*, start: date, end: date) -> tuple[datetime, datetime]:
+    """The period's first instant and the instant after its last day, in the platform's time zone."""
+    tz = timezone.get_default_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
+
+
+def _fee_case(*, kind: str, column: str, on: date) -> Any:
+    """The fee rate (millionths) in force on ``on`` for each provider or channel, as a CASE."""
+    latest: dict[str, Decimal] = {}
+    for key, rate in (
+        FeeRate.objects.filter(kind=kind, valid_from__lte=on).order_by("key", "valid_from").values_list("key", "rate")
+    ):
+        latest[key] = rate
+    whens = [When(**{column: key}, then=Value(int(rate * 10_000))) for key, rate in latest.items() if rate]
+    if not whens:
+        return Value(0, output_field=INT)
+    return Case(*whens, default=Value(0), output_field=INT)
+
+
+def _rule_for(*, owner: str, currency: str, fmt: str, channel: str, day: str) -> Subquery:
+    """The share rule that settles a sale: the owner's contract version in force on the day, in the
+    sale's currency, for its format; a rule for the sale's channel before one for every channel."""
+    rules = (
+        ShareRule.objects.filter(
+            version__contract__partner_id=OuterRef(owner),
+            version__contract__currency=OuterRef(currency),
+            version__valid_from__lte=OuterRef(day),
+            format=OuterRef(fmt),
+        )
+        .filter(Q(version__valid_to__isnull=True) | Q(version__valid_to__gte=OuterRef(day)))
+        .filter(Q(channel=OuterRef(channel)) | Q(channel=""))
+        .order_by("-channel", "-version__valid_from", "-pk")
+        .values("pk")[:1]
+    )
+    return Subquery(rules, output_field=BigIntegerField())
+
+
+def _key(*parts: Any) -> Any:
+    return Concat(*[Cast(p, CharField()) if not isinstance(p, Value) else p for p in parts], output_field=CharField())
+
+
+def _fees(amount_cents: Any, *, pay_rate: Any, channel_rate: Any) -> dict[str, Any]:
+    pay = half_up(int_expr(amount_cents * pay_rate), Value(RATE_SCALE))
+    chan = half_up(int_expr(amount_cents * channel_rate), Value(RATE_SCALE))
+    net = Greatest(int_expr(amount_cents - pay - chan), Value(0), output_field=INT)
+    return {
+        "payment_fee": money_from_cents(pay),
+        "channel_fee": money_from_cents(chan),
+        "net_amount": money_from_cents(net),
+    }
+
+
+def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) -> int:
+    """Step 1 for sales: plain order lines and bundle items paid in the period and not yet settled."""
+    pay_rate = _fee_case(kind=FeeRate.Kind.PAYMENT, column="order__payment__provider", on=run.period_end)
+    channel_rate = _fee_case(kind=FeeRate.Kind.CHANNEL, column="order__channel", on=run.period_end)
+    paid = Q(order__status__in=PAID, order__paid_at__gte=start, order__paid_at__lt=end)
+    settled = SettlementItem.objects.filter(source_key=OuterRef("sale_key"))
+    common = {
+        "run": Value(run.pk),
+        "kind": Value(SettlementItem.Kind.SALE),
+        "refund_line": NULL_INT,
+        "sale_item": NULL_INT,
+        "channel": F("order__channel"),
+        "currency": F("order__currency"),
+        "occurred_at": F("order__paid_at"),
+        "sale_amount": Value(Decimal(0)),
+        "refunded_before": Value(Decimal(0)),
+        "rule": _rule_for(
+            owner="owner_id", currency="order__currency", fmt="format", channel="order__channel", day="day"
+        ),
+        "version": NULL_INT,
+        "contract": NULL_INT,
+        "basis_kind": Value(""),
+        "tier_measure": Value(""),
+        "rule_channel": Value(""),
+        "basis": Value(Decimal(0)),
+        "measure": Value(0),
+        "year_start": NULL_DATE,
+        "cum_before": Value(0),
+    }
+    plain = (
+        OrderLine.objects.filter(paid)
+        .exclude(format=Variant.Format.BUNDLE)
+        .annotate(sale_key=_key(Value("s"), F("pk"), Value("-0")), day=TruncDate("order__paid_at"))
+        .filter(~Exists(settled))
+    )
+    n = insert_select(
+        SettlementItem,
+        {
+            **common,
+            "source_key": F("sale_key"),
+            "order_line": F("pk"),
+            "line_item": NULL_INT,
+            "owner": F("owner_id"),
+            "product": F("product_id"),
+            "format": F("format"),
+            "quantity": F("quantity"),
+            "amount": F("price_paid"),
+            "list_amount": F("list_price"),
+            **_fees(cents("price_paid"), pay_rate=pay_rate, channel_rate=channel_rate),
+        },
+        plain,
+    )
+    # Bundle items: the price paid as commerce split it; the list price split here the same way
+    # (largest remainder on standalone prices, ties to the earlier item).
+    item_paid = Q(line__order__status__in=PAID, line__order__paid_at__gte=start, line__order__paid_at__lt=end)
+    pay_rate = _fee_case(kind=FeeRate.Kind.PAYMENT, column="line__order__payment__provider", on=run.period_end)
+    channel_rate = _fee_case(kind=FeeRate.Kind.CHANNEL, column="line__order__channel", on=run.period_end)
+    weight_sum = Subquery(
+        OrderLineItem.objects.filter(line_id=OuterRef("line_id"))
+        .values("line_id")
+        .annotate(total=Sum(cents("standalone_price")))
+        .values("total")[:1],
+        output_field=INT,
+    )
+    weight_count = Subquery(
+        OrderLineItem.objects.filter(line_id=OuterRef("line_id"))
+        .values("line_id")
+        .annotate(n=Sum(Value(1)))
+        .values("n")[:1],
+        output_field=INT,
+    )
+    weight = Case(When(weight_sum=0, then=Value(1)), default=cents("standalone_price"), output_field=INT)
+    weights = Case(When(weight_sum=0, then=F("weight_count")), default=F("weight_sum"), output_field=INT)
+    scaled = int_expr(cents("line__list_price") * weight)
+    bundle_items = (
+        OrderLineItem.objects.filter(item_paid)
+        .annotate(
+            sale_key=_key(Value("s"), F("line_id"), Value("-"), F("pk")),
+            day=TruncDate("line__order__paid_at"),
+            weight_sum=weight_sum,
+            weight_count=weight_count,
+        )
+        .filter(~Exists(settled))
+        .annotate(
+            floor_part=int_expr(scaled / weights), remainder=int_expr(scaled - int_expr(scaled / weights) * weights)
+        )
+        .annotate(
+            rank=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("remainder").desc(), F("pk").asc()]),
+            floor_total=Window(Sum("floor_part"), partition_by=[F("line_id")]),
+        )
+    )
+    list_cents = int_expr(
+        F("floor_part")
+        + Case(
+            When(rank__lte=int_expr(cents("line__list_price") - F("floor_total")), then=Value(1)),
+            default=Value(0),
+            output_field=INT,
+        )
+    )
+    common["channel"] = F("line__order__channel")
+    common["currency"] = F("line__order__currency")
+    common["occurred_at"] = F("line__order__paid_at")
+    common["rule"] = _rule_for(
+        owner="owner_id", currency="line__order__currency", fmt="format", channel="line__order__channel", day="day"
+    )
+    n += insert_select(
+        SettlementItem,
+        {
+            **common,
+            "source_key": F("sale_key"),
+            "order_line": F("line_id"),
+            "line_item": F("pk"),
+            "owner": F("owner_id"),
+            "product": F("product_id"),
+            "format": F("format"),
+            "quantity": F("line__quantity"),
+            "amount": F("share"),
+            "list_amount": money_from_cents(list_cents),
+            **_fees(cents("share"), pay_rate=pay_rate, channel_rate=channel_rate),
+        },
+        bundle_items,
+    )
+    return n
+
+
+def _telescoped(value_cents: Any, *, paid: Any, before: Any, after: Any) -> Any:
+    """The part of a sale's ``value`` that a refund takes back: value × after/paid − value × before/paid,
+    each rounded half up, so the refunds of a sale add up to exactly its value when all is refunded."""
+    taken = int_expr(half_up(int_expr(value_cents * after), paid) - half_up(int_expr(value_cents * before), paid))
+    return Case(When(GreaterThan(paid, Value(0)), then=taken), default=Value(0), output_field=INT)
+
+
+def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) -> int:
+    """Step 1 for refunds completed in the period: each reverses part of a settled sale item.
+
+    A refund of a sale that no run settled (sold before settlements began) is
+    still recorded, with no rule: the platform bears it."""
+    completed = Q(
+        refund__status=Refund.Status.SUCCEEDED,
+        refund__completed_at__gte=start,
+        refund__completed_at__lt=end,
+        refund__order__status__in=PAID,
+    )
+    refund_lines = RefundLine.objects.filter(completed).annotate(
+        refund_key=_key(Value("r"), F("pk")),
+        sale_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))),
+    )
+    refund_lines = refund_lines.filter(~Exists(SettlementItem.objects.filter(source_key=OuterRef("refund_key"))))
+    earlier = (
+        RefundLine.objects.filter(order_line_id=OuterRef("order_line_id"), refund__status=Refund.Status.SUCCEEDED)
+        .annotate(same_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))))
+        .filter(same_key=OuterRef("sale_key"))
+        .filter(
+            Q(refund__completed_at__lt=OuterRef("refund__completed_at"))
+            | Q(refund__completed_at=OuterRef("refund__completed_at"), pk__lt=OuterRef("pk"))
+        )
+        .values("order_line_id")
+        .annotate(total=Sum(cents("amount")))
+        .values("total")[:1]
+    )
+    sale = SettlementItem.objects.filter(source_key=OuterRef("sale_key"))
+
+    def from_sale(column: str, output: Any = INT) -> Subquery:
+        return Subquery(sale.values(column)[:1], output_field=output)
+
+    with_sale = refund_lines.filter(Exists(sale)).annotate(
+        sale_id=from_sale("pk"),
+        paid_c=cents(from_sale("amount", MONEY)),
+        before_c=Coalesce(Subquery(earlier, output_field=INT), Value(0), output_field=INT),
+    )
+    with_sale = with_sale.annotate(after_c=int_expr(F("before_c") + cents("amount")))
+
+    def back(column: str) -> Any:
+        return int_expr(
+            Value(0)
+            - _telescoped(cents(from_sale(column, MONEY)), paid=F("paid_c"), before=F("before_c"), after=F("after_c"))
+        )
+
+    quantity_back = int_expr(
+        Value(0) - _telescoped(from_sale("quantity"), paid=F("paid_c"), before=F("before_c"), after=F("after_c"))
+    )
+    basis_back = back("basis")
+    n = insert_select(
+        SettlementItem,
+        {
+            "run": Value(run.pk),
+            "kind": Value(SettlementItem.Kind.REFUND),
+            "source_key": F("refund_key"),
+            "order_line": F("order_line_id"),
+            "line_item": F("item_id"),
+            "refund_line": F("pk"),
+            "sale_item": F("sale_id"),
+            "owner": from_sale("owner_id"),
+            "product": from_sale("product_id"),
+            "format": from_sale("format", CharField()),
+            "channel": from_sale("channel", CharField()),
+            "currency": from_sale("currency", CharField()),
+            "occurred_at": F("refund__completed_at"),
+            "quantity": quantity_back,
+            "amount": money_from_cents(int_expr(Value(0) - cents("amount"))),
+            "list_amount": money_from_cents(back("list_amount")),
+            "payment_fee": money_from_cents(back("payment_fee")),
+            "channel_fee": money_from_cents(back("channel_fee")),
+            "net_amount": money_from_cents(back("net_amount")),
+            "sale_amount": money_from_cents(F("paid_c")),
+            "refunded_before": money_from_cents(F("before_c")),
+            "rule": from_sale("rule_id"),
+            "version": from_sale("version_id"),
+            "contract": from_sale("contract_id"),
+            "basis_kind": from_sale("basis_kind", CharField()),
+            "tier_measure": from_sale("tier_measure", CharField()),
+            "rule_channel": from_sale("rule_channel", CharField()),
+            "basis": money_from_cents(basis_back),
+            "measure": Case(
+                When(Exists(sale.filter(tier_measure=ShareRule.Measure.UNITS)), then=quantity_back),
+                default=basis_back,
+                output_field=INT,
+            ),
+            "year_start": NULL_DATE,
+            "cum_before": Value(0),
+        },
+        with_sale,
+    )
+    unsettled = refund_lines.filter(~Exists(sale))
+    n += insert_select(
+        SettlementItem,
+        {
+            "run": Value(run.pk),
+            "kind": Value(SettlementItem.Kind.REFUND),
+            "source_key": F("refund_key"),
+            "order_line": F("order_line_id"),
+            "line_item": F("item_id"),
+            "refund_line": F("pk"),
+            "sale_item": NULL_INT,
+            "owner": Coalesce(F("item__owner_id"), F("order_line__owner_id")),
+            "product": Coalesce(F("item__product_id"), F("order_line__product_id")),
+            "format": Coalesce(F("item__format"), F("order_line__format")),
+            "channel": F("refund__order__channel"),
+            "currency": F("refund__order__currency"),
+            "occurred_at": F("refund__completed_at"),
+            "quantity": Value(0),
+            "amount": money_from_cents(int_expr(Value(0) - cents("amount"))),
+            "list_amount": Value(Decimal(0)),
+            "payment_fee": Value(Decimal(0)),
+            "channel_fee": Value(Decimal(0)),
+            "net_amount": money_from_cents(int_expr(Value(0) - cents("amount"))),
+            "sale_amount": Value(Decimal(0)),
+            "refunded_before": Value(Decimal(0)),
+            "rule": NULL_INT,
+            "version": NULL_INT,
+            "contract": NULL_INT,
+            "basis_kind": Value(""),
+            "tier_measure": Value(""),
+            "rule_channel": Value(""),
+            "basis": Value(Decimal(0)),
+            "measure": Value(0),
+            "year_start": NULL_DATE,
+            "cum_before": Value(0),
+        },
+        unsettled,
+    )
+    return n
+
+
+def items_resolve_terms(*, run: SettlementRun) -> None:
+    """Step 1, continued: copy each sale's version, contract and rule details, then its basis and measure."""
+    sales = SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.SALE, rule__isnull=False)
+    rule = ShareRule.objects.filter(pk=OuterRef("rule_id"))
+    sales.build(
+        version_id=Subquery(rule.values("version_id")[:1]),
+        contract_id=Subquery(rule.values("version__contract_id")[:1]),
+        basis_kind=Subquery(rule.values("version__basis")[:1]),
+        tier_measure=Subquery(rule.values("tier_measure")[:1]),
+        rule_channel=Subquery(rule.values("channel")[:1]),
+    )
+    sales.build(basis=Case(When(basis_kind="net", then=F("net_amount")), default=F("list_amount"), output_field=MONEY))
+    sales.build(measure=Case(When(tier_measure="units", then=F("quantity")), default=cents("basis"), output_field=INT))
+
+
+def items_assign_contract_years(*, run: SettlementRun) -> None:
+    """Each covered item's contract year, from its contract's anniversary (one UPDATE per anniversary date)."""
+    tz = timezone.get_default_timezone()
+    covered = SettlementItem.objects.filter(run=run, contract__isnull=False)
+    contracts = Contract.objects.filter(pk__in=covered.values("contract_id")).values_list("pk", "starts_on")
+    groups: dict[tuple[int, int], list[int]] = {}
+    for pk, starts_on in contracts:
+        groups.setdefault((starts_on.month, starts_on.day), []).append(pk)
+    for (month, day), pks in groups.items():
+        sample = Contract(starts_on=date(2000, month, day))
+        first = sample.contract_year_start(run.period_start)
+        later = [
+            anniversary(sample.starts_on, y)
+            for y in range(run.period_start.year, run.period_end.year + 2)
+            if run.period_start < anniversary(sample.starts_on, y) <= run.period_end
+        ]
+        bounds = [first, *later]
+        whens = [
+            When(occurred_at__gte=timezone.make_aware(datetime.combine(b, time.min), tz), then=Value(b))
+            for b in reversed(bounds[1:])
+        ]
+        covered.filter(contract_id__in=pks).build(
+            year_start=Case(*whens, default=Value(first), output_field=DateField()) if whens else Value(first)
+        )
+
+
+def items_assign_tier_positions(*, run: SettlementRun) -> int:
+    """Step 2: the cumulative measure before each item of this run, counting earlier runs first."""
+    in_scope = SettlementItem.objects.filter(
+        contract_id__in=SettlementItem.objects.filter(run=run, contract__isnull=False).values("contract_id"),
+        year_start__isnull=False,
+    )
+    window = Window(
+        Sum("measure"),
+        partition_by=[F("contract_id"), F("format"), F("rule_channel"), F("year_start")],
+        order_by=[F("run_id").asc(), F("occurred_at").asc(), F("id").asc()],
+    )
+    source = in_scope.annotate(cum=window).annotate(cb=int_expr(F("cum") - F("measure"))).values("id", "cb")
+    # Only this run's rows are written; earlier runs' rows only count.
+    return update_from(SettlementItem, {"cum_before": "cb"}, source, key="id", run_id=run.pk)
+
+
+def _statement_for(contract: str) -> Subquery:
+    return Subquery(
+        Statement.objects.filter(run_id=OuterRef("statement_run"), contract_id=OuterRef(contract)).values("pk")[:1],
+        output_field=INT,
+    )
+
+
+def lines_insert_sales(*, run: SettlementRun) -> int:
+    """Step 3: one line per sale item and tier it reaches, split at tier boundaries."""
+    factor = Case(When(tier_measure=ShareRule.Measure.REVENUE, then=Value(100)), default=Value(1), output_field=INT)
+    rows = (
+        SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.SALE, rule__isnull=False)
+        .annotate(
+            statement_run=Value(run.pk),
+            t_id=F("rule__tiers__id"),
+            t_rate=F("rule__tiers__rate"),
+            # Thresholds in the measure's unit: units, or cents of revenue.
+            from_m=int_expr(cents(F("rule__tiers__threshold")) * factor / Value(100)),
+            to_m=Coalesce(
+                int_expr(cents(F("rule__tiers__threshold_to")) * factor / Value(100)), Value(INFINITY), output_field=INT
+            ),
+        )
+        .annotate(
+            lo=Greatest(F("cum_before"), F("from_m"), output_field=INT),
+            hi=Least(int_expr(F("cum_before") + F("measure")), F("to_m"), output_field=INT),
+        )
+        .filter(Q(measure__gt=0, hi__gt=F("lo")) | Q(measure=0, from_m__lte=F("cum_before"), to_m__gt=F("cum_before")))
+    )
+
+    def part(value: Any) -> Any:
+        upper = half_up(int_expr(value * int_expr(F("hi") - F("cum_before"))), F("measure"))
+        lower = half_up(int_expr(value * int_expr(F("lo") - F("cum_before"))), F("measure"))
+        return Case(When(measure=0, then=value), default=int_expr(upper - lower), output_field=INT)
+
+    rows = rows.annotate(basis_part=part(cents("basis")), qty_part=part(F("quantity")))
+    share = half_up(int_expr(F("basis_part") * rate_millionths("t_rate")), Value(RATE_SCALE))
+    return insert_select(
+        StatementLine,
+        {
+            "statement": _statement_for("contract_id"),
+            "run": Value(run.pk),
+            "kind": Value(StatementLine.Kind.SALE),
+            "item": F("pk"),
+            "reverses": NULL_INT,
+            "order_line": F("order_line_id"),
+            "product": F("product_id"),
+            "format": F("format"),
+            "channel": F("channel"),
+            "version": F("version_id"),
+            "rule": F("rule_id"),
+            "tier": F("t_id"),
+            "rate": F("t_rate"),
+            "quantity": F("qty_part"),
+            "basis": money_from_cents(F("basis_part")),
+            "amount": money_from_cents(share),
+            "occurred_at": F("occurred_at"),
+            "campaign_id": NULL_INT,
+            "commission_id": NULL_INT,
+            "release_on": NULL_DATE,
+            "releases": NULL_INT,
+            "forwards": NULL_INT,
+            "description": Value(""),
+        },
+        rows,
+    )
+
+
+def lines_insert_refunds(*, run: SettlementRun) -> int:
+    """Step 4: each refund item of this run reverses the sale lines of the item it refunds, pro rata."""
+    rows = StatementLine.objects.filter(
+        kind=StatementLine.Kind.SALE,
+        item__refunds__run=run,
+    ).annotate(
+        statement_run=Value(run.pk),
+        r_id=F("item__refunds__id"),
+        r_contract=F("item__refunds__contract_id"),
+        r_at=F("item__refunds__occurred_at"),
+        paid_c=cents(F("item__refunds__sale_amount")),
+        before_c=cents(F("item__refunds__refunded_before")),
+        after_c=int_expr(cents(F("item__refunds__refunded_before")) - cents(F("item__refunds__amount"))),
+    )
+
+    def back(value: Any) -> Any:
+        return int_expr(Value(0) - _telescoped(value, paid=F("paid_c"), before=F("before_c"), after=F("after_c")))
+
+    return insert_select(
+        StatementLine,
+        {
+            "statement": _statement_for("r_contract"),
+            "run": Value(run.pk),
+            "kind": Value(StatementLine.Kind.REFUND),
+            "item": F("r_id"),
+            "reverses": F("pk"),
+            "order_line": F("order_line_id"),
+            "product": F("product_id"),
+            "format": F("format"),
+            "channel": F("channel"),
+            "version": F("version_id"),
+            "rule": F("rule_id"),
+            "tier": F("tier_id"),
+            "rate": F("rate"),
+            "quantity": back(F("quantity")),
+            "basis": money_from_cents(back(cents("basis"))),
+            "amount": money_from_cents(back(cents("amount"))),
+            "occurred_at": F("r_at"),
+            "campaign_id": NULL_INT,
+            "commission_id": NULL_INT,
+            "release_on": NULL_DATE,
+            "releases": NULL_INT,
+            "forwards": NULL_INT,
+            "description": Value(""),
+        },
+        rows,
+    )
+
+
+def commissions_due(*, run: SettlementRun, end: datetime) -> QuerySet[Any] | None:
+    """Promoters' referral commissions with what is still to settle (``delta_c``, cents), or None
+    when the promotions app records none."""
+    try:
+        from django.apps import apps
+
+        commission_model = apps.get_model("promotions", "ReferralCommission")
+    except LookupError:
+        return None
+    line = OrderLine.objects.filter(
+        order__number=OuterRef("order_number"),
+        product_id=OuterRef("product_id"),
+        order__status__in=PAID,
+        order__paid_at__lt=end,
+    )
+    refunded = (
+        RefundLine.objects.filter(
+            order_line__order__number=OuterRef("order_number"),
+            order_line__product_id=OuterRef("product_id"),
+            refund__status=Refund.Status.SUCCEEDED,
+            refund__completed_at__lt=end,
+        )
+        .values("order_line_id")
+        .annotate(total=Sum(cents("amount")))
+        .values("total")[:1]
+    )
+    settled = (
+        StatementLine.objects.filter(kind=StatementLine.Kind.COMMISSION, commission_id=OuterRef("pk"))
+        .values("commission_id")
+        .annotate(total=Sum(cents("amount")))
+        .values("total")[:1]
+    )
+    paid_c = cents(Subquery(line.values("price_paid")[:1], output_field=MONEY))
+    base_c = Greatest(
+        int_expr(paid_c - Coalesce(Subquery(refunded, output_field=INT), Value(0), output_field=INT)),
+        Value(0),
+        output_field=INT,
+    )
+    due_c = half_up(int_expr(base_c * rate_millionths("percent")), Value(RATE_SCALE))
+    return (
+        commission_model.objects.filter(Exists(line))
+        .annotate(
+            due_c=due_c,
+            settled_c=Coalesce(Subquery(settled, output_field=INT), Value(0), output_field=INT),
+            line_id=Subquery(line.values("pk")[:1], output_field=INT),
+            product_format=Subquery(line.values("format")[:1], output_field=CharField()),
+        )
+        .annotate(delta_c=int_expr(F("due_c") - F("settled_c")))
+        .exclude(delta_c=0)
+    )
+
+
+def lines_insert_commissions(*, run: SettlementRun, due: QuerySet[Any]) -> int:
+    statement = Subquery(
+        Statement.objects.filter(run=run, promoter_id=OuterRef("promoter_id"), currency=OuterRef("currency")).values(
+            "pk"
+        )[:1],
+        output_field=INT,
+    )
+    return insert_select(
+        StatementLine,
+        {
+            "statement": statement,
+            "run": Value(run.pk),
+            "kind": Value(StatementLine.Kind.COMMISSION),
+            "item": NULL_INT,
+            "reverses": NULL_INT,
+            "order_line": F("line_id"),
+            "product": F("product_id"),
+            "format": F("product_format"),
+            "channel": Value(""),
+            "version": NULL_INT,
+            "rule": NULL_INT,
+            "tier": NULL_INT,
+            "rate": F("percent"),
+            "quantity": Value(0),
+            "basis": F("base_amount"),
+            "amount": money_from_cents(F("delta_c")),
+            "occurred_at": F("created_at"),
+            "campaign_id": F("campaign_id"),
+            "commission_id": F("pk"),
+            "release_on": NULL_DATE,
+            "releases": NULL_INT,
+            "forwards": NULL_INT,
+            "description": F("order_number"),
+        },
+        due,
+    )
+
+
+__all__ = [
+    "NULL_DATETIME",
+    "Progress",
+    "commissions_due",
+    "items_assign_contract_years",
+    "items_assign_tier_positions",
+    "items_insert_refunds",
+    "items_insert_sales",
+    "items_resolve_terms",
+    "lines_insert_commissions",
+    "lines_insert_refunds",
+    "lines_insert_sales",
+    "period_bounds",
+]

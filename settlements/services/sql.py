@@ -1,0 +1,114 @@
+"""Set-based building blocks: integer-cent arithmetic in SQL and INSERT … SELECT from a queryset.
+
+Everything the run computes in the database is done in integer cents (and
+rates in millionths of a unit), so PostgreSQL and SQLite (whose decimals are
+floating point) round alike and exactly: half up, on non-negative values.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, models
+from django.db.models import Case, ExpressionWrapper, F, Value, When
+from django.db.models.functions import Cast, Mod, Round
+from django.db.models.lookups import GreaterThanOrEqual
+
+INT = models.BigIntegerField()
+MONEY = models.DecimalField(max_digits=14, decimal_places=2)
+RATE_SCALE = 1_000_000  # a rate of 12.5 % is 125_000 millionths
+INFINITY = 10**15
+
+
+def cents(expression: Any) -> Any:
+    """An amount column or expression (yuan) as integer cents."""
+    if isinstance(expression, str):
+        expression = F(expression)
+    return Cast(Round(ExpressionWrapper(expression * Value(100), output_field=MONEY)), INT)
+
+
+def rate_millionths(expression: Any) -> Any:
+    """A percentage column (12.5000) as millionths of one (125000)."""
+    if isinstance(expression, str):
+        expression = F(expression)
+    return Cast(Round(ExpressionWrapper(expression * Value(10_000), output_field=MONEY)), INT)
+
+
+def int_expr(expression: Any) -> Any:
+    return ExpressionWrapper(expression, output_field=INT)
+
+
+def half_up(numerator: Any, denominator: Any) -> Any:
+    """``round(numerator / denominator)`` half up, for a non-negative numerator and a positive denominator,
+    in integers (no intermediate product larger than the numerator)."""
+    quotient = int_expr(numerator / denominator)
+    remainder = Mod(numerator, denominator, output_field=INT)
+    bump = Case(
+        When(GreaterThanOrEqual(int_expr(remainder * 2), denominator), then=Value(1)),
+        default=Value(0),
+        output_field=INT,
+    )
+    return int_expr(quotient + bump)
+
+
+def money_from_cents(expression: Any) -> Any:
+    """Integer cents as an amount (yuan) for a money column."""
+    return ExpressionWrapper(expression * Value(Decimal("0.01")), output_field=MONEY)
+
+
+def insert_select(model: type[models.Model], columns: dict[str, Any], queryset: models.QuerySet[Any]) -> int:
+    """``INSERT INTO model (columns…) SELECT …`` from ``queryset`` annotated with ``columns``
+    (field name → expression). Returns the number of rows inserted."""
+    aliases = {f"c{i}_{name}"[:60]: expression for i, (name, expression) in enumerate(columns.items())}
+    # Only the aliases are selected, in this order.
+    query = queryset.annotate(**aliases).values(*aliases.keys()).query
+    sql, params = query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in columns)
+    with connection.cursor() as cursor:
+        # Identifiers come from model metadata, values are parameters.
+        cursor.execute(f"INSERT INTO {table} ({cols}) {sql}", params)
+        return cursor.rowcount
+
+
+def update_from(
+    model: type[models.Model],
+    set_columns: dict[str, str],
+    source: models.QuerySet[Any],
+    *,
+    key: str = "id",
+    run_id: int,
+) -> int:
+    """``UPDATE model SET column = s.alias … FROM (source) s WHERE model.id = s.<key> AND model.run_id = run_id``:
+    write values that need window functions (which an UPDATE cannot hold) computed by ``source``, to one run's rows."""
+    sql, params = source.query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    assignments = ", ".join(
+        f"{connection.ops.quote_name(model._meta.get_field(field).column)} = s.{connection.ops.quote_name(alias)}"
+        for field, alias in set_columns.items()
+    )
+    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    run_column = connection.ops.quote_name("run_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {assignments} FROM ({sql}) AS s "  # noqa: S608
+            f"WHERE {table}.{pk} = s.{connection.ops.quote_name(key)} AND {table}.{run_column} = %s",
+            [*params, run_id],
+        )
+        return cursor.rowcount
+
+
+__all__ = [
+    "INFINITY",
+    "INT",
+    "MONEY",
+    "RATE_SCALE",
+    "cents",
+    "half_up",
+    "insert_select",
+    "int_expr",
+    "money_from_cents",
+    "rate_millionths",
+    "update_from",
+]

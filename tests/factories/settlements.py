@@ -1,0 +1,191 @@
+"""Helpers for settlement tests: contracts with their rules, and paid orders and refunds written
+straight into commerce's tables (what a checkout, a captured payment and a completed refund
+leave behind), so that hundreds of histories can be generated quickly."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.models import BundleItem, Variant
+from commerce.models import Order, OrderLine, OrderLineItem, Payment, Refund, RefundLine
+from core.money import money_quantize, money_split
+from settlements.models import Contract, ContractVersion
+from settlements.services.contracts import RuleSpec, Terms, TierSpec, contract_create
+from tests.factories import UserFactory
+from users.models import Partner, User
+
+_numbers = itertools.count(1)
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)), timezone.get_default_timezone())
+
+
+def rule(
+    fmt: str, *tiers: tuple[int | str, int | str] | int | str, channel: str = "", measure: str = "units"
+) -> RuleSpec:
+    """``rule("ebook", 70)`` or ``rule("print", (0, 10), (5000, "12.5"), (10000, 15))``."""
+    specs = [
+        TierSpec(threshold=Decimal(0), rate=Decimal(str(t)))
+        if not isinstance(t, tuple)
+        else TierSpec(threshold=Decimal(str(t[0])), rate=Decimal(str(t[1])))
+        for t in tiers
+    ]
+    return RuleSpec(format=fmt, tiers=specs, channel=channel, tier_measure=measure)
+
+
+def contract_for(
+    partner: Partner,
+    *rules: RuleSpec,
+    basis: str = ContractVersion.Basis.NET,
+    starts_on: date = date(2025, 1, 1),
+    currency: str = "CNY",
+    **terms: Any,
+) -> Contract:
+    return contract_create(
+        partner=partner,
+        number=f"C-{next(_numbers):05d}",
+        title=f"Revenue share with {partner.name}",
+        currency=currency,
+        starts_on=starts_on,
+        terms=Terms(basis=basis, rules=list(rules), **terms),
+    )
+
+
+@dataclass(frozen=True)
+class Buy:
+    variant: Variant
+    quantity: int = 1
+    discount: Decimal = Decimal(0)
+    campaign_id: int | None = None
+
+
+def paid_order(
+    *buys: Buy | Variant,
+    paid_at: datetime,
+    user: User | None = None,
+    channel: str = Order.Channel.WEB,
+    provider: str = "sandbox",
+) -> Order:
+    """A paid order as commerce records it: lines (bundle lines split into items by largest
+    remainder on standalone prices) and a succeeded payment."""
+    user = user or UserFactory()
+    wanted = [b if isinstance(b, Buy) else Buy(variant=b) for b in buys]
+    currency = wanted[0].variant.currency
+    order = Order.objects.create(
+        number=f"ZQT{next(_numbers):010d}",
+        user=user,
+        status=Order.Status.PAID,
+        currency=currency,
+        subtotal=0,
+        discount=0,
+        total=0,
+        channel=channel,
+        idempotency_key=uuid.uuid4().hex,
+        request_fingerprint="test",
+        paid_at=paid_at,
+    )
+    subtotal = discount = Decimal(0)
+    for buy in wanted:
+        v = buy.variant
+        list_price = money_quantize(v.price * buy.quantity)
+        line = OrderLine.objects.create(
+            order=order,
+            variant=v,
+            product=v.product,
+            owner_id=v.product.owner_id,
+            format=v.format,
+            title=v.product.title,
+            sku=v.sku,
+            quantity=buy.quantity,
+            unit_price=v.price,
+            list_price=list_price,
+            discount=buy.discount,
+            price_paid=list_price - buy.discount,
+            attribution={"campaign_id": buy.campaign_id} if buy.campaign_id else {},
+        )
+        if v.format == Variant.Format.BUNDLE:
+            items = list(
+                BundleItem.objects.filter(bundle_id=v.product_id)
+                .select_related("variant__product")
+                .order_by("position", "pk")
+            )
+            shares = money_split(amount=line.price_paid, weights=[i.variant.price for i in items])
+            OrderLineItem.objects.bulk_create(
+                [
+                    OrderLineItem(
+                        line=line,
+                        variant=i.variant,
+                        product=i.variant.product,
+                        owner_id=i.variant.product.owner_id,
+                        format=i.variant.format,
+                        title=i.variant.product.title,
+                        standalone_price=i.variant.price,
+                        share=share,
+                    )
+                    for i, share in zip(items, shares, strict=True)
+                ]
+            )
+        subtotal += list_price
+        discount += buy.discount
+    order.subtotal, order.discount, order.total = subtotal, discount, subtotal - discount
+    order.save(update_fields=["subtotal", "discount", "total"])
+    Payment.objects.create(
+        order=order,
+        provider=provider,
+        amount=order.total,
+        currency=currency,
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at=paid_at,
+    )
+    return order
+
+
+def refund(
+    order: Order, parts: Sequence[tuple[OrderLine, OrderLineItem | None, Decimal]], *, completed_at: datetime
+) -> Refund:
+    """A completed refund of ``parts`` (line, bundle item or None, amount), with every refunded
+    total moved as commerce's refund service moves them."""
+    payment = Payment.objects.get(order=order)
+    amount = money_quantize(sum((p[2] for p in parts), Decimal(0)))
+    r = Refund.objects.create(
+        order=order,
+        payment=payment,
+        idempotency_key=uuid.uuid4().hex,
+        amount=amount,
+        currency=order.currency,
+        reason="test",
+        status=Refund.Status.SUCCEEDED,
+        completed_at=completed_at,
+    )
+    for line, item, part in parts:
+        RefundLine.objects.create(refund=r, order_line=line, item=item, amount=part)
+        OrderLine.objects.filter(pk=line.pk).update(refunded_amount=F("refunded_amount") + part)
+        if item is not None:
+            OrderLineItem.objects.filter(pk=item.pk).update(refunded_amount=F("refunded_amount") + part)
+    Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
+    Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") + amount)
+    order.refresh_from_db()
+    status = Order.Status.REFUNDED if order.refunded_total >= order.total else Order.Status.PARTIALLY_REFUNDED
+    Order.objects.filter(pk=order.pk).update(status=status)
+    return r
+
+
+def refund_all(order: Order, *, completed_at: datetime) -> Refund:
+    parts: list[tuple[OrderLine, OrderLineItem | None, Decimal]] = []
+    for line in order.lines.prefetch_related("items").order_by("pk"):
+        items = list(line.items.all())
+        if items:
+            parts += [(line, i, i.share - i.refunded_amount) for i in items if i.share > i.refunded_amount]
+        elif line.price_paid > line.refunded_amount:
+            parts.append((line, None, line.price_paid - line.refunded_amount))
+    return refund(order, parts, completed_at=completed_at)

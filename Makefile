@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages migrate demo serve test lint format bench fuzz clean
+.PHONY: install messages migrate demo serve test lint format bench fuzz screenshots clean
 
 install: $(VENV)/.installed
 
@@ -47,6 +47,12 @@ bench: install messages
 
 fuzz: install messages
 	FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest -m fuzz tests
+
+# PNGs of the home, product, bundle, cart and library pages at desktop (1280×800) and
+# phone (390×844) widths, in Chinese and English, in var/screenshots/ (needs /usr/bin/chromium).
+screenshots: install messages
+	SCREENSHOTS_DIR=var/screenshots $(VENV)/bin/pytest tests/browser/test_screenshots.py -q
+	@echo "Screenshots in var/screenshots/"
 
 clean:
 	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,53 @@
+"""Headless Chromium (the machine's own, from Debian) driven by Playwright, against
+pytest-django's live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+# between browser steps are ordinary blocking calls and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(f"Chromium is not installed at {CHROMIUM}")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def new_page(chromium: object, live_server: object, *, language: str = "zh-hans", viewport: dict | None = None):  # type: ignore[no-untyped-def]
+    """A fresh browser context (no cookies) speaking ``language``."""
+    context = chromium.new_context(  # type: ignore[attr-defined]
+        viewport=viewport or DESKTOP,
+        locale="zh-CN" if language == "zh-hans" else "en-US",
+        device_scale_factor=1,
+        is_mobile=viewport == PHONE,
+        has_touch=viewport == PHONE,
+    )
+    context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])  # type: ignore[attr-defined]
+    context.set_default_timeout(15_000)
+    return context.new_page()

@@ -1,0 +1,81 @@
+"""Screenshots of the main storefront pages at desktop and phone widths, in both languages
+(``make screenshots`` writes them to var/screenshots/). Each page is also checked for what a
+screenshot would show as broken: a horizontal scrollbar on a phone, or an untranslated page."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.browser.conftest import DESKTOP, PHONE, new_page
+from tests.factories import UserFactory
+from tests.factories.catalog import ReviewFactory
+from tests.factories.commerce import order_paid_for
+from tests.factories.storefront import shop_world
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+OUT = Path(os.environ.get("SCREENSHOTS_DIR", settings.BASE_DIR / "var" / "screenshots"))
+
+
+def _login(page, live_server, email: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit].wide")
+    page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize(("width_name", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])
+def test_screenshots_of_the_storefront(chromium, live_server, password, language, width_name, viewport):
+    world = shop_world()
+    ReviewFactory(product=world.ebook.product, rating=5, title="读完很受启发", body="每一章都有可以马上做的练习。")
+    owner = UserFactory(email="owner@example.com", display_name="王小明")
+    order_paid_for(owner, world.course, world.ebook)
+    shopper = UserFactory(email="shopper@example.com")
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    page = new_page(chromium, live_server, language=language, viewport=viewport)
+    pages = [
+        ("home", "/"),
+        ("search", "/search/?q=心理"),
+        ("product-course", f"/products/{world.course.product.slug}/"),
+        ("product-book", f"/products/{world.ebook.product.slug}/"),
+        ("bundle", f"/products/{world.bundle.product.slug}/"),
+    ]
+    shots = []
+    for name, path in pages:
+        page.goto(f"{live_server.url}{path}")
+        shots.append((name, path))
+        _check_and_shoot(page, name, language, width_name, viewport)
+
+    _login(page, live_server, shopper.email, password)
+    page.goto(f"{live_server.url}/products/{world.bundle.product.slug}/")
+    page.click(".buy-box .offer-form button")
+    page.wait_for_url("**/cart/")
+    _check_and_shoot(page, "cart", language, width_name, viewport)
+    page.context.close()
+
+    page = new_page(chromium, live_server, language=language, viewport=viewport)
+    _login(page, live_server, owner.email, password)
+    for name, path in [
+        ("library", "/library/"),
+        ("chapter", f"/products/{world.ebook.product.slug}/chapters/2/"),
+        ("lesson", f"/products/{world.course.product.slug}/lessons/2/"),
+    ]:
+        page.goto(f"{live_server.url}{path}")
+        _check_and_shoot(page, name, language, width_name, viewport)
+    page.context.close()
+
+
+def _check_and_shoot(page, name: str, language: str, width_name: str, viewport: dict) -> None:
+    page.wait_for_load_state("load")
+    overflow = page.evaluate("document.documentElement.scrollWidth") - viewport["width"]
+    assert overflow <= 1, f"{name} ({language}, {width_name}) is {overflow}px wider than the screen"
+    html_lang = page.get_attribute("html", "lang")
+    assert html_lang == ("zh-Hans" if language == "zh-hans" else "en"), (name, html_lang)
+    page.screenshot(path=str(OUT / f"{name}-{language}-{width_name}.png"), full_page=True)

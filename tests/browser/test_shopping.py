@@ -76,7 +76,7 @@ def test_shopper_searches_buys_a_bundle_and_reads_a_chapter(chromium, live_serve
     library = page.inner_text("main")
     assert world.course.product.title in library and world.ebook.product.title in library
 
-    page.click(f"#lib-books ~ .library-grid a.button >> nth=0")
+    page.click("#lib-books ~ .library-grid a.button >> nth=0")
     page.wait_for_url(f"**/products/{world.ebook.product.slug}/chapters/1/")
     page.click(".reader-nav a[rel=next]")
     page.wait_for_url(f"**/products/{world.ebook.product.slug}/chapters/2/")

@@ -34,7 +34,7 @@ from catalog.serializers import (
     ProductDetailSerializer,
     ProductListItemSerializer,
     ProductWriteSerializer,
-    ReviewSerializer,
+    PublicReviewSerializer,
     TopicTreeSerializer,
 )
 from core.errors import NotAllowed
@@ -132,7 +132,7 @@ class ProductDetailView(APIView):
 @extend_schema(tags=["catalog"], summary="Reviews of a published product, newest first")
 class ProductReviewListView(generics.ListAPIView[Review]):
     permission_classes = [permissions.AllowAny]
-    serializer_class = ReviewSerializer
+    serializer_class = PublicReviewSerializer
     filter_backends: list[Any] = []
     queryset = Review.objects.none()
 

@@ -40,11 +40,17 @@ class ErrorDetailSerializer(serializers.Serializer[Any]):
     status = serializers.IntegerField()
     code = serializers.CharField()
     message = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text=_("For validation errors: each bad field (e.g. variants[1].isbn13) and what is wrong with it."),
-    )
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        # The body's key is "fields", which a serializer cannot declare as an attribute
+        # (it would hide ``Serializer.fields``).
+        fields = super().get_fields()
+        fields["fields"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text=_("For validation errors: each bad field (e.g. variants[1].isbn13) and what is wrong with it."),
+        )
+        return fields
 
 
 class ErrorBodySerializer(serializers.Serializer[Any]):
@@ -331,7 +337,7 @@ class ProductDetailSerializer(ProductListItemSerializer):
         return BundleDetailSerializer(summary, context=self.context).data if summary else None
 
 
-class ReviewSerializer(serializers.ModelSerializer[Review]):
+class PublicReviewSerializer(serializers.ModelSerializer[Review]):
     author = serializers.SerializerMethodField(help_text=_("The reviewer's display name; never the email address."))
 
     class Meta:
@@ -410,7 +416,9 @@ class PartnerProductListItemSerializer(serializers.ModelSerializer[Product]):
 class PartnerProductSerializer(serializers.ModelSerializer[Product]):
     """Everything about one of the partner's products, drafts included, media and texts in full."""
 
-    topics = serializers.SlugRelatedField(many=True, read_only=True, slug_field="slug")
+    topics: serializers.SlugRelatedField[Topic] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="slug"
+    )
     contributors = CreditSerializer(many=True, read_only=True, source="credits")
     variants = VariantOwnSerializer(many=True, read_only=True)
     rights = RightsSerializer(many=True, read_only=True)
@@ -591,9 +599,9 @@ class ProductWriteSerializer(serializers.Serializer[Any]):
     variants = VariantWriteSerializer(many=True, required=False)
     rights = RightsWriteSerializer(many=True, required=False)
     course = CourseWriteSerializer(required=False)
-    lessons = LessonWriteSerializer(many=True, required=False, max_length=500)
+    lessons = LessonWriteSerializer(many=True, required=False, max_length=500)  # type: ignore[call-arg]
     book = BookWriteSerializer(required=False)
-    chapters = ChapterWriteSerializer(many=True, required=False, max_length=500)
+    chapters = ChapterWriteSerializer(many=True, required=False, max_length=500)  # type: ignore[call-arg]
     bundle_items = serializers.ListField(
         child=serializers.CharField(max_length=64),
         required=False,

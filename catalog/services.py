@@ -315,7 +315,10 @@ def _bundleable_variants(*, owner: Partner, skus: Sequence[str], errors: _Errors
 
 
 def _slug_available(slug: str, *, exclude_pk: int | None) -> bool:
-    return not Product.objects.filter(slug=slug).exclude(pk=exclude_pk).exists()
+    taken = Product.objects.filter(slug=slug)
+    if exclude_pk is not None:
+        taken = taken.exclude(pk=exclude_pk)
+    return not taken.exists()
 
 
 def _slug_for(title: str, kind: str) -> str:
@@ -368,6 +371,8 @@ def _check_isbns_free(errors: _Errors, *, variants: Sequence[VariantInput], prod
     if product is not None:
         taken = taken.exclude(product=product)
     for isbn in taken.values_list("isbn13", flat=True):
+        if isbn is None:
+            continue
         errors.add(f"variants[{wanted[isbn]}].isbn13", _("ISBN %(isbn)s belongs to another product.") % {"isbn": isbn})
     skus = {v.sku: i for i, v in enumerate(variants) if v.sku}
     taken_skus = Variant.objects.filter(sku__in=list(skus))
@@ -515,7 +520,11 @@ def _check_write(
 ) -> tuple[_Errors, list[Topic] | None, list[Variant] | None]:
     errors = _Errors()
     _check_fields(errors, fields=fields, owner=owner, product=product)
-    allowed_details = {Product.Kind.COURSE: COURSE_FIELDS, Product.Kind.BOOK: BOOK_FIELDS}.get(kind, frozenset())
+    allowed_details: frozenset[str] = frozenset()
+    if kind == Product.Kind.COURSE:
+        allowed_details = COURSE_FIELDS
+    elif kind == Product.Kind.BOOK:
+        allowed_details = BOOK_FIELDS
     for name in sorted(set(details) - allowed_details):
         errors.add(name, _("A %(kind)s has no %(field)s.") % {"kind": Product.Kind(kind).label, "field": name})
     if "level" in details and details["level"] not in Course.Level.values:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
@@ -127,8 +128,34 @@ class CreditInline(admin.TabularInline[ProductContributor, Product]):
     verbose_name_plural = _("contributors")
 
 
+class RightsForm(forms.ModelForm[Rights]):
+    """Territory codes and formats are checked as the API checks them, so that a typo
+    ("China") does not quietly make a product unsellable."""
+
+    class Meta:
+        model = Rights
+        fields = ["territories", "excluded_territories", "formats", "valid_from", "valid_to"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        problems = services.rights_problems(
+            rights=services.RightsInput(
+                territories=data.get("territories") or "",
+                excluded_territories=data.get("excluded_territories") or "",
+                formats=data.get("formats") or "",
+                valid_from=data.get("valid_from"),
+                valid_to=data.get("valid_to"),
+            )
+        )
+        for field, field_messages in problems.items():
+            for message in field_messages:
+                self.add_error(field if field in self.fields else None, message)
+        return data
+
+
 class RightsInline(admin.TabularInline[Rights, Product]):
     model = Rights
+    form = RightsForm
     extra = 0
     fields = ["territories", "excluded_territories", "formats", "valid_from", "valid_to"]
 

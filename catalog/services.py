@@ -274,6 +274,13 @@ def _check_rights(errors: _Errors, *, rights: Sequence[RightsInput]) -> None:
             )
 
 
+def rights_problems(*, rights: RightsInput) -> dict[str, list[str]]:
+    """What is wrong with one rights row, by field (empty when it is right); for forms."""
+    errors = _Errors()
+    _check_rights(errors, rights=[rights])
+    return {field.removeprefix("rights[0]."): messages for field, messages in errors.by_field.items()}
+
+
 def _bundleable_variants(*, owner: Partner, skus: Sequence[str], errors: _Errors) -> list[Variant]:
     """The variants named by ``skus`` that the platform may sell inside ``owner``'s bundle.
 

@@ -197,3 +197,16 @@ def test_topic_contributor_and_review_lists_render(staff_client):
     assert staff_client.get("/admin/catalog/contributor/").status_code == 200
     assert staff_client.get("/admin/catalog/review/").status_code == 200
     assert staff_client.get("/admin/catalog/variant/?q=SKU").status_code == 200
+
+
+def test_rights_with_a_made_up_territory_are_refused_in_the_admin(staff_client):
+    from catalog.admin import RightsForm
+
+    form = RightsForm(data={"territories": "China", "excluded_territories": "", "formats": "ebook"})
+    assert not form.is_valid()
+    assert "China" in str(form.errors["territories"])
+    assert RightsForm(data={"territories": "CN HK", "excluded_territories": "", "formats": "ebook"}).is_valid()
+    reversed_period = RightsForm(
+        data={"territories": "WORLD", "formats": "", "valid_from": "2027-01-01", "valid_to": "2026-01-01"}
+    )
+    assert not reversed_period.is_valid()

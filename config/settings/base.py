@@ -190,6 +190,8 @@ PAYMENT_PROVIDERS = {
         "options": {"webhook_secret": env.str("PAYMENT_SANDBOX_WEBHOOK_SECRET", default="")},
     },
 }
+# The provider a checkout uses when it names none (one of PAYMENT_PROVIDERS).
+PAYMENT_DEFAULT_PROVIDER = env.str("PAYMENT_DEFAULT_PROVIDER", default="sandbox")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
 PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("catalog.ingest_api")),
     path("", include("commerce.api_urls")),
     path("", include("insights.api_urls")),
+    path("", include("insights.privacy_api_urls")),
     path("", include("promotions.api_urls")),
 ]
 
@@ -30,6 +31,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("commerce.urls")),
     path("", include("insights.urls")),
+    path("", include("insights.privacy_urls")),
     path("", include("promotions.urls")),
     path("", include("storefront.landing_urls")),
     path("", include("storefront.urls")),

@@ -7,8 +7,9 @@ class InsightsConfig(AppConfig):
     verbose_name = _("Insights")
 
     def ready(self) -> None:
-        from insights import receivers
+        from insights import privacy_hooks, receivers
         from users.scopes import scope_register
 
         scope_register(name="events:write", description=_("Send behaviour events from the partner's apps"))
         receivers.connect()
+        privacy_hooks.register()

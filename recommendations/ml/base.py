@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The interface every recommender implements, and saving/loading it.
 
 A model is fitted on a users × items interaction matrix (optionally with

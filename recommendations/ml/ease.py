@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data"), in closed form.
 
 B = argmin ‖X − XB‖² + λ‖B‖² subject to diag(B) = 0 has the solution

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Turning (user, item, kind, weight, timestamp) records into a sparse user × item matrix.
 
 The matrix is what every model is fitted on: one row per user, one column per

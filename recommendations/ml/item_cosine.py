@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The seed formula: U = R·D with D the item–item cosine similarity, ranked by U normalised as cosine.
 
 R is the users × items matrix and D[i, j] = cos(R[:, i], R[:, j]) with a zero

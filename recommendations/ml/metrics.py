@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Ranking metrics at K over recommendation lists and held-out test items.
 
 Definitions (per user with at least one test item, then averaged):

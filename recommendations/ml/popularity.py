@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Most popular items, optionally first within the user's declared interests (the cold-start fallback)."""
 
 from __future__ import annotations

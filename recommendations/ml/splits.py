@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Train/test splits of an interaction matrix for offline evaluation.
 
 Both splits move whole cells (a user–item pair), so an item is never in a

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The main recommender: an item–item layer plus two towers with side features, in TensorFlow.
 
 Scores for a user with (weighted) history x, user features f and item features g:
@@ -8,7 +9,7 @@ Scores for a user with (weighted) history x, user features f and item features g
   denoising linear autoencoder (EDLAE, Steck 2020; EASE when
   ``item_item_dropout`` is 0) solved in closed form with TensorFlow's linear
   algebra, on the GPU when there is one. Measured on goodbooks-10k it is the
-  strongest single component (see ``docs/recommender.md``).
+  strongest single component (figures in ``recommendations/ml/README.md``).
 - **two towers**: the user tower is tanh(W_h·normalise(x̃) + W_f·f + c), a
   denoising autoencoder's encoder over the history (x̃: interactions dropped
   with probability ``dropout``) plus the profile features; the item tower is an
@@ -39,7 +40,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recommendations.ml.base import ModelError, Recommender, register
-from recommendations.ml.ease import MAX_DENSE_ITEMS
+from recommendations.ml.ease import MAX_DENSE_ITEMS, ease_weights
 from recommendations.ml.progress import Progress, ProgressCallback
 
 Device = Literal["auto", "cpu", "gpu"]
@@ -193,14 +194,17 @@ class HybridRecommender(Recommender):
         return weights
 
     def _solve_item_item(self, tf: Any, x: sp.csr_matrix, use_gpu: bool) -> np.ndarray:
-        """EDLAE in closed form: P = (XᵀX + Λ)⁻¹, B = −P / diag(P) with a zero diagonal."""
-        dtype = tf.float64
-        with tf.device("/GPU:0" if use_gpu else "/CPU:0"):
-            if use_gpu:
-                dense = tf.constant(x.toarray(), dtype=tf.float32)
-                gram = tf.cast(tf.matmul(dense, dense, transpose_a=True), dtype)
-            else:
-                gram = tf.constant(np.asarray((x.T @ x).todense(), dtype=np.float64))
+        """EDLAE in closed form: P = (XᵀX + Λ)⁻¹, B = −P / diag(P) with a zero diagonal.
+
+        On the GPU with TensorFlow's linear algebra; on the CPU with LAPACK
+        (SciPy), which is several times faster there than TensorFlow's inverse.
+        """
+        if not use_gpu:
+            gram = np.asarray((x.T @ x).todense(), dtype=np.float64)
+            return ease_weights(gram, l2=self.item_item_l2, dropout=self.item_item_dropout).astype(np.float32)
+        with tf.device("/GPU:0"):
+            dense = tf.constant(x.toarray(), dtype=tf.float32)
+            gram = tf.cast(tf.matmul(dense, dense, transpose_a=True), tf.float64)
             diagonal = tf.linalg.diag_part(gram)
             ridge = self.item_item_l2 + self.item_item_dropout / (1.0 - self.item_item_dropout) * diagonal
             precision = tf.linalg.inv(gram + tf.linalg.diag(ridge))
@@ -277,7 +281,11 @@ class HybridRecommender(Recommender):
         self.blend_scores = {}
         for alpha in BLEND_GRID:
             blended = item_item + np.float32(alpha) * towers
-            top = top_k_batched(lambda chunk, b=blended: b[chunk], np.arange(len(users)), BLEND_K, exclude=rows)
+
+            def rows_of(chunk: np.ndarray, scores: np.ndarray = blended) -> np.ndarray:
+                return scores[chunk]
+
+            top = top_k_batched(rows_of, np.arange(len(users)), BLEND_K, exclude=rows)
             ndcg = ranking_metrics(top.items, held_out[users], users=np.arange(len(users)), k=BLEND_K).ndcg
             self.blend_scores[f"ndcg@{BLEND_K} alpha={alpha}"] = round(ndcg, 5)
             if ndcg > best_ndcg + 1e-9:
@@ -391,7 +399,12 @@ def _tower_logits(w: dict[str, np.ndarray], rows: sp.csr_matrix, user_features: 
 def _stage_progress(progress: ProgressCallback | None, prefix: str) -> ProgressCallback | None:
     if progress is None:
         return None
-    return lambda p: progress(Progress(prefix + p.stage, p.done, p.total, p.metrics))
+    report = progress
+
+    def renamed(p: Progress) -> None:
+        report(Progress(prefix + p.stage, p.done, p.total, p.metrics))
+
+    return renamed
 
 
 def _adam(tf: Any, learning_rate: float) -> Any:

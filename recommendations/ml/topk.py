@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Top-k selection over score matrices, users in chunks so memory stays bounded.
 
 Scores are computed one chunk of users at a time (``chunk × n_items``

@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Building the interaction matrix: kind weights, time decay, caps, id maps; and the splits made from it."""
 
 from __future__ import annotations

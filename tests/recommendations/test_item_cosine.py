@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The seed formula U = R·D, ranked by U normalised as cosine, on a matrix small enough to do by hand."""
 
 from __future__ import annotations

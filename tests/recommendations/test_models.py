@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """Every model: exclusions are honoured, save/load keeps the scores, hand-checkable cases behave."""
 
 from __future__ import annotations

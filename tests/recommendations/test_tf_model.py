@@ -1,3 +1,4 @@
+# mypy: disable-error-code="import-untyped"
 """The main TensorFlow model on tiny synthetic data: it learns, is deterministic, and reports progress."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from recommendations.ml.base import ModelError
 from recommendations.ml.metrics import ranking_metrics
 from recommendations.ml.progress import Progress
 from recommendations.ml.splits import split_random_holdout
-from recommendations.ml.tf_model import HybridRecommender
+from recommendations.ml.tf_model import BLEND_GRID, HybridRecommender
 
 TINY = {"dim": 16, "epochs": 3, "batch_size": 16, "item_item_l2": 5.0, "learning_rate": 0.01}
 
@@ -22,7 +23,7 @@ def test_training_reports_progress_every_epoch(clustered_matrix: sp.csr_matrix) 
     assert [r.done for r in tower_reports] == [1, 2, 3]
     assert all(r.total == 3 and "loss" in r.metrics for r in tower_reports)
     assert any(r.stage == "blend" for r in reports)
-    assert float(model.weights_["blend"]) in (0.0, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
+    assert min(abs(float(model.weights_["blend"]) - a) for a in BLEND_GRID) < 1e-6
     assert model.trained_on == "cpu"
     assert model.examples_per_second and model.examples_per_second > 0
 

@@ -247,7 +247,7 @@ class Command(BaseCommand):
 
     # ------------------------------------------------------------ progress
 
-    def _bar(self, description: str, **kwargs: Any) -> tqdm | None:  # type: ignore[type-arg]
+    def _bar(self, description: str, **kwargs: Any) -> Any:
         if not self.show_progress:
             return None
         return tqdm(desc=description, file=self.stderr._out, leave=False, **kwargs)
@@ -255,12 +255,12 @@ class Command(BaseCommand):
     def _progress_for(self, description: str) -> ProgressCallback | None:
         if not self.show_progress:
             return None
-        bars: dict[str, tqdm] = {}  # type: ignore[type-arg]
+        bars: dict[str, Any] = {}
 
         def report(progress: Progress) -> None:
             bar = bars.get(progress.stage)
             if bar is None:
-                bar = bars[progress.stage] = self._bar(f"{description} ({progress.stage})", total=progress.total)  # type: ignore[assignment]
+                bar = bars[progress.stage] = self._bar(f"{description} ({progress.stage})", total=progress.total)
             bar.update(progress.done - bar.n)
             if progress.metrics:
                 bar.set_postfix({key: round(value, 4) for key, value in progress.metrics.items()})

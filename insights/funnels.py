@@ -119,6 +119,25 @@ def _event_key(dimension: str) -> Any:
     }[dimension]
 
 
+EVENT_KEY_LOOKUPS = {
+    "campaign": "context__utm_campaign",
+    "partner": "product__owner_id",
+    "channel": "context__utm_source",
+    "model": "context__model_version",
+    "product": "product_id",
+}
+
+
+def _event_key_filter(dimension: str, key: str) -> Q:
+    """Events of one group (a JSON key is compared as JSON, so through its lookup, not the annotation)."""
+    lookup = EVENT_KEY_LOOKUPS[dimension]
+    if key == NONE_KEY:
+        return Q(**{f"{lookup}__isnull": True}) | Q(**{lookup: ""})
+    if lookup.endswith("_id"):
+        return Q(**{lookup: int(key)}) if key.isdigit() else Q(pk__in=[])
+    return Q(**{lookup: key})
+
+
 def _line_keys(dimension: str) -> dict[str, Any]:
     keys: dict[str, dict[str, Any]] = {
         "campaign": {"k": KT("attribution__utm__utm_campaign"), "k2": KT("attribution__campaign_id")},
@@ -254,8 +273,7 @@ def _series(
         return buckets[label]
 
     if key is not None:
-        # ``k`` is the group key the caller annotated.
-        events = events.filter(k=key) if key != NONE_KEY else events.filter(Q(k__isnull=True) | Q(k=""))  # type: ignore[misc]
+        events = events.filter(_event_key_filter(dimension, key))
     people = {
         "users": Count("user_id", distinct=True),
         "visitors": Count("anonymous_id", distinct=True, filter=Q(user__isnull=True)),

@@ -159,6 +159,9 @@ def profile_run_execute(*, run_id: int, now: datetime | None = None) -> ProfileR
         # The first incremental run, with no run before it, looks at the last day.
         run.since = previous or (now - timedelta(days=1))
         run.until = now
+    if run.mode == ProfileRun.Mode.FULL and run.until is None:
+        # The next incremental run starts where this one looked.
+        run.until = now
     run.status = ProfileRun.Status.RUNNING
     run.started_at = now
     run.processed = 0

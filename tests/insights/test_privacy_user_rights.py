@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -34,10 +35,8 @@ def _money_snapshot() -> dict[str, Any]:
     """Row counts and the sum of every decimal column of orders and of the settlements app, whatever it holds."""
     snapshot: dict[str, Any] = {}
     targets = [Order, OrderLine, OrderLineItem]
-    try:
+    with contextlib.suppress(LookupError):
         targets += list(apps.get_app_config("settlements").get_models())
-    except LookupError:
-        pass
     for model in targets:
         decimals = [f.name for f in model._meta.concrete_fields if isinstance(f, models.DecimalField)]
         sums = (

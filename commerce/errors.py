@@ -47,3 +47,22 @@ class WebhookRejected(DomainError):
     Nothing is changed when it is raised."""
 
     code = "webhook_rejected"
+
+
+class CouponRefused(DomainError):
+    """A code the shopper entered that can never apply to their cart as it stands (unknown,
+    expired, used up, ...). ``code`` is ``coupon_<reason>``; the message says why."""
+
+    code = "coupon_refused"
+
+    def __init__(self, message: object, *, reason: str) -> None:
+        super().__init__(message, code=f"coupon_{reason}")
+        self.reason = reason
+        if reason in {"used_up", "already_used"}:
+            self.status_code = 409
+
+
+class CouponHeldByUnpaidOrder(Conflict):
+    """A once-per-customer coupon is taken by the shopper's own order that still awaits payment."""
+
+    code = "coupon_held_by_unpaid_order"

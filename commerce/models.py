@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Variant
@@ -94,6 +95,34 @@ class CartLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.variant_id}"
+
+
+MAX_CART_COUPONS = 5
+
+
+class CartCoupon(models.Model):
+    """A coupon code the shopper entered in their cart, kept until they remove it or an order uses it.
+
+    The cart is priced with every code held here (``commerce.selectors.cart_summary``);
+    a code that does not apply stays visible with the reason, and checkout refuses
+    to charge while it is there (the shopper removes it or changes the cart)."""
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="coupons")
+    # Normalised (upper case, trimmed) as promotions stores its codes.
+    code = models.CharField(_("coupon code"), max_length=32)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("coupon code in a cart")
+        verbose_name_plural = _("coupon codes in carts")
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cart", "code"], name="cart_coupon_unique_code"),
+            models.CheckConstraint(condition=~Q(code="") & Q(code=Upper("code")), name="cart_coupon_code_normalised"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
 
 
 # --- Orders -------------------------------------------------------------------
@@ -177,12 +206,18 @@ class OrderLine(models.Model):
     """One variant bought, with the price it was bought at and where the sale came from.
 
     ``list_price`` is the line's price before discount (unit price × quantity),
-    ``price_paid`` what the shopper paid for the line. ``attribution`` holds the
-    marketing source, with the documented keys ``utm`` (dict of utm_* values),
-    ``referral_code`` (str) and ``campaign_id`` (int); the recommendation that
-    led to the sale has its own columns."""
+    ``discount`` what bundle offers and coupons took off it (the order's
+    ``discount`` is the sum of its lines' to the cent), ``price_paid`` what the
+    shopper paid for the line. ``line_ref`` names the line to promotions
+    (redemptions, campaign conversions and referral commissions carry it).
+    ``attribution`` says where the sale came from and which promotions priced
+    it; its keys are documented and checked by
+    ``commerce.attribution.ORDER_LINE_ATTRIBUTION_SCHEMA`` (campaign_id,
+    campaign_discount, campaign_reason, coupon_codes, offer_ids, touches, utm,
+    referral_code). The recommendation that led to the sale has its own columns."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    line_ref = models.CharField(_("line reference"), max_length=64, blank=True, default="", editable=False)
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="order_lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="order_lines")
     owner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="order_lines")
@@ -205,6 +240,7 @@ class OrderLine(models.Model):
         ordering = ["order_id", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["order", "variant"], name="order_line_unique_variant"),
+            models.UniqueConstraint(fields=["line_ref"], condition=~Q(line_ref=""), name="order_line_unique_ref"),
             models.CheckConstraint(
                 condition=Q(quantity__gte=1, quantity__lte=MAX_PRINT_QUANTITY), name="order_line_quantity_range"
             ),

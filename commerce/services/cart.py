@@ -16,6 +16,7 @@ from catalog.selectors import DEFAULT_TERRITORY, variant_is_sellable
 from commerce.errors import AlreadyOwned, CartInvalid, NotSellable
 from commerce.models import MAX_PRINT_QUANTITY, Cart, CartLine
 from commerce.selectors import cart_for_token, entitlement_product_ids, variant_granted_products
+from commerce.services.cart_coupons import cart_coupons_move
 from users.models import User
 
 SESSION_CART_TOKEN = "commerce_cart_token"  # noqa: S105 -- a session key name, not a secret
@@ -153,6 +154,7 @@ class CartMergeReport:
     moved: list[str] = field(default_factory=list)
     dropped_owned: list[str] = field(default_factory=list)
     dropped_conflicting: list[str] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
 
 
 @transaction.atomic
@@ -161,7 +163,8 @@ def cart_merge(*, source: Cart, user: User) -> CartMergeReport:
 
     Digital items already in the user's cart are kept once; print quantities add
     up (to the maximum). Lines for products the user already owns, or that
-    would sell a product twice, are dropped and reported."""
+    would sell a product twice, are dropped and reported. Coupon codes come
+    along (``report.codes``)."""
     report = CartMergeReport()
     if source.user_id is not None:
         return report
@@ -192,6 +195,7 @@ def cart_merge(*, source: Cart, user: User) -> CartMergeReport:
         moved = CartLine.objects.create(cart=target, variant=variant, quantity=line.quantity)
         target_lines[variant.pk] = moved
         report.moved.append(title)
+    report.codes = cart_coupons_move(source=source, target=target)
     source.delete()
     return report
 

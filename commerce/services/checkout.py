@@ -7,7 +7,6 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -18,22 +17,25 @@ from django.utils.translation import gettext as _
 
 from catalog.models import BundleItem, Variant
 from catalog.selectors import DEFAULT_TERRITORY
+from commerce.attribution import attribution_input_clean
 from commerce.errors import CheckoutInvalid, IdempotencyKeyReused, PaymentProviderError
 from commerce.models import Cart, CartLine, Order, OrderEvent, OrderLine, OrderLineItem, Payment
 from commerce.payments.registry import default_provider_name, provider_get, provider_names
-from commerce.selectors import entitlement_product_ids, variant_granted_products
+from commerce.selectors import cart_coupon_codes_for_user, entitlement_product_ids, variant_granted_products
 from commerce.services.cart import _quantity_check, lines_overlap_check, variant_purchase_check
+from commerce.services.order_promotions import order_promotions_apply
 from commerce.services.payments import order_cancel_locked
 from core.money import money_quantize, money_split
+from promotions.attribution import Attribution
 from users.models import User
 
-ATTRIBUTION_KEYS = frozenset({"utm", "referral_code", "campaign_id"})
 MAX_IDEMPOTENCY_KEY_LENGTH = 128
 
 
 @dataclass(frozen=True)
 class CheckoutLine:
-    """One line to buy, with where the sale came from (see ``OrderLine.attribution``)."""
+    """One line to buy. ``attribution`` is what the caller knows of where the sale came from
+    (``utm`` and ``referral_code`` only; see ``commerce.attribution``)."""
 
     variant: Variant
     quantity: int = 1
@@ -71,15 +73,6 @@ def _safe_return_url(url: str) -> str:
     return ""
 
 
-def _attribution_clean(raw: dict[str, Any]) -> dict[str, Any]:
-    unknown = set(raw) - ATTRIBUTION_KEYS
-    if unknown:
-        raise CheckoutInvalid(
-            _("Unknown attribution fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}, code="attribution"
-        )
-    return dict(raw)
-
-
 def _validate(*, user: User, lines: Sequence[CheckoutLine], territory: str) -> None:
     if not lines:
         raise CheckoutInvalid(_("Your cart is empty. Add a course or a book first."), code="cart_empty")
@@ -87,7 +80,7 @@ def _validate(*, user: User, lines: Sequence[CheckoutLine], territory: str) -> N
     for line in lines:
         _quantity_check(variant=line.variant, quantity=line.quantity)
         variant_purchase_check(user=user, variant=line.variant, territory=territory, owned=owned)
-        _attribution_clean(line.attribution)
+        attribution_input_clean(line.attribution)
     lines_overlap_check([line.variant for line in lines])
     currencies = {line.variant.currency for line in lines}
     if len(currencies) > 1:
@@ -123,8 +116,19 @@ def checkout_create(
     channel: str = Order.Channel.WEB,
     provider: str | None = None,
     return_url: str = "",
+    coupon_codes: Sequence[str] | None = None,
+    attribution: Attribution | None = None,
 ) -> CheckoutResult:
     """Create the order and its payment, then open the payment with the provider.
+
+    The order is priced by promotions: every bundle offer in force and the
+    coupon codes entered (``coupon_codes``; ``None`` means the codes held by the
+    user's cart) are applied and the coupons redeemed in the order's
+    transaction. A code that does not apply any more stops the checkout with the
+    reason (``CouponExhausted`` "coupon used up", ``CouponAlreadyUsed``,
+    ``CouponHeldByUnpaidOrder``, ``CouponNotApplicable``) and nothing is saved.
+    ``attribution`` is the shopper's visits (``promotions.selectors.attribution_for_request``);
+    each line stores the document described in ``commerce.attribution``.
 
     Idempotent on (user, ``idempotency_key``): a repeat returns the first
     result (``created=False``) and opens nothing new; the same key with
@@ -163,6 +167,8 @@ def checkout_create(
                 channel=channel,
                 provider_name=provider_name,
                 return_url=_safe_return_url(return_url),
+                coupon_codes=coupon_codes,
+                attribution=attribution,
             )
         except IntegrityError:
             # A concurrent checkout with the same key won the race (databases without row locks).
@@ -184,6 +190,8 @@ def _checkout_commit(
     channel: str,
     provider_name: str,
     return_url: str,
+    coupon_codes: Sequence[str] | None,
+    attribution: Attribution | None,
 ) -> CheckoutResult:
     User.objects.select_for_update().filter(pk=user.pk).first()
     # Under the lock: a concurrent double submit has committed by now, if it was first.
@@ -194,28 +202,35 @@ def _checkout_commit(
     _validate(user=user, lines=lines, territory=territory)
 
     currency = lines[0].variant.currency
+    number = _order_number()
+    codes = list(coupon_codes) if coupon_codes is not None else cart_coupon_codes_for_user(user=user)
+    promoted = order_promotions_apply(
+        order_number=number,
+        user=user,
+        lines=lines,
+        codes=codes,
+        territory=territory,
+        attribution=attribution,
+        at=timezone.now(),
+    )
     order = Order.objects.create(
-        number=_order_number(),
+        number=number,
         user=user,
         currency=currency,
-        subtotal=Decimal(0),
-        discount=Decimal(0),
-        total=Decimal(0),
+        subtotal=promoted.subtotal,
+        discount=promoted.discount,
+        total=promoted.subtotal - promoted.discount,
         territory=territory,
         channel=channel,
         idempotency_key=key,
         request_fingerprint=fingerprint,
     )
-    subtotal = discount_total = Decimal(0)
     granted_product_ids: set[int] = set()
-    for line in lines:
+    for line, priced in zip(lines, promoted.lines, strict=True):
         variant = line.variant
-        unit = money_quantize(variant.price)
-        list_price = money_quantize(unit * line.quantity)
-        # Promotions (coupons, bundle offers, campaigns) will price discounts here.
-        discount = money_quantize(0)
         order_line = OrderLine.objects.create(
             order=order,
+            line_ref=priced.ref,
             variant=variant,
             product=variant.product,
             owner_id=variant.product.owner_id,
@@ -223,21 +238,17 @@ def _checkout_commit(
             title=variant.product.title,
             sku=variant.sku,
             quantity=line.quantity,
-            unit_price=unit,
-            list_price=list_price,
-            discount=discount,
-            price_paid=list_price - discount,
-            attribution=_attribution_clean(line.attribution),
+            unit_price=money_quantize(variant.price),
+            list_price=priced.list_price,
+            discount=priced.discount,
+            price_paid=priced.price_paid,
+            attribution=priced.attribution,
             recommendation_model_version=line.recommendation_model_version or None,
             recommendation_slot=line.recommendation_slot or None,
         )
         if variant.format == Variant.Format.BUNDLE:
             _bundle_items_record(order_line=order_line)
         granted_product_ids.update(p.pk for p in variant_granted_products(variant))
-        subtotal += list_price
-        discount_total += discount
-    order.subtotal, order.discount, order.total = subtotal, discount_total, subtotal - discount_total
-    order.save(update_fields=["subtotal", "discount", "total"])
     OrderEvent.objects.create(order=order, to_status=order.status, actor=user, note=f"checkout ({channel})")
     payment = Payment.objects.create(
         order=order, provider=provider_name, amount=order.total, currency=currency, return_url=return_url

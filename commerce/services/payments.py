@@ -27,7 +27,9 @@ from commerce.payments.base import (
 )
 from commerce.payments.registry import provider_get
 from commerce.selectors import entitlement_product_ids, variant_granted_products
+from commerce.services.cart_coupons import cart_coupons_forget
 from commerce.services.entitlements import entitlements_grant
+from commerce.services.order_promotions import order_codes_used, order_promotions_paid
 from commerce.services.transitions import order_transition, payment_transition
 from commerce.signals import order_paid
 from users.models import User
@@ -146,7 +148,10 @@ def _capture(*, order: Order, payment: Payment, actor_label: str) -> str:
         return "late_payment_refunding"
     order_transition(order=order, to_status=Order.Status.PAID, actor_label=actor_label)
     entitlements_grant(order=order)
+    # In the capture's transaction, so a conversion or commission is never recorded for an unpaid order.
+    order_promotions_paid(order=order)
     CartLine.objects.filter(cart__user_id=order.user_id, variant_id__in=[line.variant_id for line in lines]).delete()
+    cart_coupons_forget(user_id=order.user_id, codes=order_codes_used(order=order))
     transaction.on_commit(lambda: order_paid.send(sender=Order, order=order))
     return "captured"
 

@@ -23,6 +23,7 @@ from commerce.errors import RefundExceedsPaid, RefundInvalid
 from commerce.models import Order, OrderLine, OrderLineItem, Payment, Refund, RefundEvent, RefundLine
 from commerce.payments.registry import provider_get
 from commerce.services.entitlements import entitlements_revoke
+from commerce.services.order_promotions import order_promotions_refunded
 from commerce.services.transitions import order_transition, payment_transition, refund_transition
 from commerce.signals import order_refunded
 from commerce.states import ORDER_PAID_STATUSES
@@ -244,14 +245,17 @@ def refund_complete(
     by_line: dict[int, list[RefundLine]] = {}
     for rl in refund_lines:
         by_line.setdefault(rl.order_line_id, []).append(rl)
+    refunded_lines = []
     for rls in by_line.values():
         line = rls[0].order_line
         items = [rl.item for rl in rls if rl.item is not None]
         line.refresh_from_db(fields=["refunded_amount", "price_paid"])
         whole_line = line.refunded_amount >= line.price_paid
         entitlements_revoke(refund=refund, line=line, items=None if whole_line else items)
+        refunded_lines.append(line)
     order.refresh_from_db()
     fully = order.refunded_total >= order.total
+    order_promotions_refunded(order=order, lines=refunded_lines, fully=fully)
     order_transition(
         order=order,
         to_status=Order.Status.REFUNDED if fully else Order.Status.PARTIALLY_REFUNDED,

@@ -10,14 +10,27 @@ from django.utils import timezone
 
 from commerce.errors import InvalidTransition
 from commerce.models import Order, OrderEvent, Payment, PaymentEvent, Refund, RefundEvent
+from commerce.services.order_promotions import order_promotions_abandoned
 from commerce.states import order_can_move, payment_can_move, refund_can_move
 from users.models import User
+
+
+# An order that leaves "awaiting payment" for one of these will never be paid: its coupons go back.
+ABANDONED = {
+    Order.Status.FAILED: "payment_failed",
+    Order.Status.EXPIRED: "expired",
+    Order.Status.CANCELLED: "cancelled",
+}
 
 
 def order_transition(
     *, order: Order, to_status: str, actor: User | None = None, actor_label: str = "", note: str = ""
 ) -> Order:
-    """Caller holds the order row (``select_for_update``) inside a transaction."""
+    """Caller holds the order row (``select_for_update``) inside a transaction.
+
+    An unpaid order that fails, expires or is cancelled releases the coupon uses it
+    held, in the same transaction (every path that closes an unpaid order comes here).
+    """
     from_status = order.status
     if not order_can_move(from_status=from_status, to_status=to_status):
         raise InvalidTransition(f"order {order.number} cannot go from {from_status} to {to_status}")
@@ -36,6 +49,8 @@ def order_transition(
         actor_label=actor_label[:64],
         note=note[:500],
     )
+    if from_status == Order.Status.PENDING_PAYMENT and to_status in ABANDONED:
+        order_promotions_abandoned(order=order, reason=ABANDONED[to_status])
     return order
 
 

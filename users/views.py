@@ -70,10 +70,19 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def consent_list(request: HttpRequest) -> HttpResponse:
+    """Per partner: what is shared, for which purpose, which data; consents given under an
+    older privacy notice are flagged so the user can agree again (or withdraw)."""
     user = request.user
     assert isinstance(user, User)
     history = list(selectors.consent_history(user=user))
+    category_labels = dict(Consent.DataCategory.choices)
     active = [c for c in history if c.is_active]
+    by_partner: dict[int, dict[str, object]] = {}
+    for consent in active:
+        consent.category_labels = [category_labels.get(c, c) for c in consent.data_categories]  # type: ignore[attr-defined]
+        consent.notice_changed = consent.notice_version != CURRENT_NOTICE_VERSION  # type: ignore[attr-defined]
+        entry = by_partner.setdefault(consent.partner_id, {"partner": consent.partner, "consents": []})
+        entry["consents"].append(consent)  # type: ignore[attr-defined]
     partners = Partner.objects.filter(is_active=True).exclude(kind=Partner.Kind.PLATFORM)
     return render(
         request,
@@ -81,6 +90,8 @@ def consent_list(request: HttpRequest) -> HttpResponse:
         {
             "history": history,
             "active": active,
+            "by_partner": list(by_partner.values()),
+            "renewals": [c for c in active if c.notice_changed],  # type: ignore[attr-defined]
             "partners": partners,
             "purposes": Consent.Purpose.choices,
             "categories": Consent.DataCategory.choices,

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 def test_consent_page_lists_each_partner_with_purpose_and_categories(client, user) -> None:  # type: ignore[no-untyped-def]
     partner = PartnerFactory(name="学而出版社")
     consent_grant(
-        user=user, partner=partner, purpose=Consent.Purpose.AD_AUDIENCE, data_categories=["contact", "interests"],
+        user=user,
+        partner=partner,
+        purpose=Consent.Purpose.AD_AUDIENCE,
+        data_categories=["contact", "interests"],
         notice_version=CURRENT_NOTICE_VERSION,
     )
     client.force_login(user)
@@ -29,7 +32,10 @@ def test_consent_page_lists_each_partner_with_purpose_and_categories(client, use
 def test_a_consent_under_an_older_notice_is_asked_again(client, user) -> None:  # type: ignore[no-untyped-def]
     partner = PartnerFactory()
     consent_grant(
-        user=user, partner=partner, purpose=Consent.Purpose.MARKETING, data_categories=["contact"],
+        user=user,
+        partner=partner,
+        purpose=Consent.Purpose.MARKETING,
+        data_categories=["contact"],
         notice_version="2020-01",
     )
     client.force_login(user)

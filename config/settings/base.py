@@ -177,6 +177,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "commerce.tasks.orders_expire_stale",
         "schedule": timedelta(minutes=5),
     },
+    "insights-profiles-incremental": {"task": "insights.profiles_refresh", "schedule": timedelta(minutes=15)},
+    "insights-profiles-full": {"task": "insights.profiles_refresh", "schedule": timedelta(days=1), "args": ["full"]},
+    "insights-deletion-notices": {"task": "insights.deletion_notices_sweep", "schedule": timedelta(hours=1)},
+    "insights-audit-retention": {"task": "insights.audit_purge_expired", "schedule": timedelta(days=1)},
 }
 
 # --- Payments ---------------------------------------------------------------

@@ -85,7 +85,10 @@ class ImportJobAdmin(admin.ModelAdmin[ImportJob]):
     )
 
     def get_readonly_fields(self, request: HttpRequest, obj: ImportJob | None = None) -> list[str]:
-        return [f for fieldset in self.fieldsets for f in fieldset[1]["fields"]]
+        names: list[str] = []
+        for _title, options in self.fieldsets:
+            names.extend(str(name) for name in options["fields"])
+        return names
 
     def has_change_permission(self, request: HttpRequest, obj: ImportJob | None = None) -> bool:
         # Jobs are a record of what happened: viewable, never edited by hand.

@@ -66,7 +66,7 @@ class ImportProgressSerializer(serializers.Serializer[Any]):
 
 
 class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
-    partner = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    partner: serializers.SlugRelatedField[Partner] = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     progress = serializers.SerializerMethodField()
     error_report_url = serializers.SerializerMethodField()
 
@@ -113,10 +113,12 @@ class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
 
 
 class ImportJobDetailSerializer(ImportJobSerializer):
-    errors = ImportErrorSerializer(many=True, read_only=True, help_text="The first 200 problems.")
+    problems = ImportErrorSerializer(
+        source="errors", many=True, read_only=True, help_text="The first 200 problems with the records."
+    )
 
     class Meta(ImportJobSerializer.Meta):
-        fields = [*ImportJobSerializer.Meta.fields, "errors"]
+        fields = [*ImportJobSerializer.Meta.fields, "problems"]
         read_only_fields = fields
 
 

@@ -195,7 +195,7 @@ def _product(product: Element, problems: r.Problems) -> r.CatalogRecord:
 
 
 def _identifier(product: Element, problems: r.Problems) -> str | None:
-    by_type = {}
+    by_type: dict[str, str] = {}
     for identifier in product.findall("ProductIdentifier"):
         by_type.setdefault(_text(identifier, "ProductIDType"), _text(identifier, "IDValue"))
     for id_type, label in (("15", "ISBN-13"), ("03", "GTIN-13")):
@@ -338,7 +338,7 @@ def _collateral(detail: Element | None, record: r.CatalogRecord) -> None:
     record.cover_url = ""
     if detail is None:
         return
-    texts = {}
+    texts: dict[str, Element] = {}
     for content in detail.findall("TextContent"):
         text = content.find("Text")
         if text is not None:

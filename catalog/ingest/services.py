@@ -123,7 +123,7 @@ def import_job_create(
     if not partner.is_active:
         raise CatalogFileRejected(_("This partner is not active; its catalogue cannot be changed."))
     name = PurePath(upload.name or "catalogue").name[:255]
-    checksum, size, head = _checksum(upload)  # type: ignore[arg-type]
+    checksum, size, head = _checksum(upload)
     if size == 0:
         raise CatalogFileRejected(_("The file is empty."))
     fmt = file_format or import_format_guess(name=name, head=head)

@@ -19,8 +19,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError
 
-from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
-from defusedxml.ElementTree import DefusedXMLParser
+from defusedxml import (  # type: ignore[import-untyped,unused-ignore]
+    DefusedXmlException,
+    DTDForbidden,
+    EntitiesForbidden,
+    ExternalReferenceForbidden,
+)
+from defusedxml.ElementTree import DefusedXMLParser  # type: ignore[import-untyped,unused-ignore]
 from django.utils.translation import gettext as _
 
 from catalog.ingest.errors import CatalogFileRejected

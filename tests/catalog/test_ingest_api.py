@@ -57,7 +57,7 @@ def test_rejected_upload_reports_each_bad_record(client: Client, django_capture_
     report = client.get(f"{URL}{job_id}/errors.csv", **headers)
 
     assert body["status"] == "rejected"
-    assert [(e["reference"], e["field"]) for e in body["errors"]] == [("BAD", "ProductIdentifier (ISBN-13)")]
+    assert [(e["reference"], e["field"]) for e in body["problems"]] == [("BAD", "ProductIdentifier (ISBN-13)")]
     assert report.status_code == 200
     assert b"BAD" in b"".join(report.streaming_content)  # type: ignore[attr-defined]
     assert not Product.objects.exists()

@@ -10,12 +10,13 @@ import pytest
 
 from catalog.ingest.csv_format import COLUMNS, csv_export_rows, csv_template_rows, csv_write
 from catalog.models import Product, ProductContributor, Rights, Variant
-from tests.catalog.fixtures.ingest import run_import
+from tests.catalog.fixtures.ingest import english, run_import
 from tests.catalog.fixtures.onix_builder import isbn13
 from tests.factories import PartnerFactory
 from tests.factories.catalog import TopicFactory
 
 pytestmark = pytest.mark.django_db
+__all__ = ["english"]  # the autouse fixture
 
 HEADER = (
     "record_reference,isbn13,format,title,authors,translators,language,topics,price,currency,territories,published_on"

@@ -9,17 +9,19 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.utils import translation
 
 from catalog.ingest.services import import_job_create, import_job_requeue, import_job_run, import_job_transition
 from catalog.models import ImportedRecord, ImportJob, ImportJobEvent, Product, ProductContributor, Rights, Variant
 from catalog.selectors import product_list_sellable
 from core.errors import Conflict
-from tests.catalog.fixtures.ingest import run_import
+from tests.catalog.fixtures.ingest import english, run_import
 from tests.catalog.fixtures.onix_builder import OnixProduct, catalogue, isbn13, onix_message
 from tests.factories import PartnerFactory
 from tests.factories.catalog import sellable_book
 
 pytestmark = pytest.mark.django_db
+__all__ = ["english"]  # the autouse fixture
 
 
 def _with_one_bad_record() -> bytes:
@@ -269,3 +271,20 @@ def test_finished_job_cannot_move_back_but_a_failed_one_can_be_queued_again(
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED
     assert job.created_count == 1
+
+
+def test_error_report_is_written_in_the_uploaders_language() -> None:
+    with translation.override("zh-hans"):
+        job, _ = import_job_create(
+            partner=PartnerFactory(),
+            upload=_upload(_with_one_bad_record()),
+            file_format="onix",
+            valid_only=False,
+            source="portal",
+        )
+    import_job_run(job_id=job.pk)  # the worker runs in English here
+    job.refresh_from_db()
+
+    assert job.language == "zh-hans"
+    assert "校验位" in job.errors[0]["message"]
+    assert "没有导入任何内容" in job.message

@@ -9,12 +9,13 @@ import pytest
 
 from catalog.models import Book, ImportedRecord, Product, ProductContributor, Rights, Topic, Variant
 from catalog.selectors import variant_is_sellable
-from tests.catalog.fixtures.ingest import HERE, run_import, shared_sample
+from tests.catalog.fixtures.ingest import HERE, english, run_import, shared_sample
 from tests.catalog.fixtures.onix_builder import OnixProduct, isbn13, onix_message
 from tests.factories import PartnerFactory
 from tests.factories.catalog import TopicFactory
 
 pytestmark = pytest.mark.django_db
+__all__ = ["english"]  # the autouse fixture
 
 
 def test_editeur_sample_imports_roseanna_with_its_fields() -> None:

@@ -10,11 +10,12 @@ from catalog.ingest.errors import CatalogFileRejected
 from catalog.ingest.onix import onix_read
 from catalog.ingest.xml_safe import XmlLimits
 from catalog.models import Contributor, Product, Topic, Variant
-from tests.catalog.fixtures.ingest import run_import
+from tests.catalog.fixtures.ingest import english, run_import
 from tests.catalog.fixtures.onix_builder import OnixProduct, onix_message
 from tests.factories import PartnerFactory
 
 pytestmark = pytest.mark.django_db
+__all__ = ["english"]  # the autouse fixture
 
 XXE = b"""<?xml version="1.0"?>
 <!DOCTYPE ONIXMessage [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>

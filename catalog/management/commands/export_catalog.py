@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
@@ -29,4 +29,4 @@ class Command(BaseCommand):
                 count = csv_write(rows, out)
             self.stderr.write(_("%(n)d variants written to %(path)s.") % {"n": count - 1, "path": options["output"]})
         else:
-            csv_write(rows, self.stdout._out)
+            csv_write(rows, cast(IO[str], self.stdout._out))

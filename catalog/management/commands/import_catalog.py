@@ -15,7 +15,7 @@ from typing import Any
 from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from tqdm import tqdm
+from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
 from catalog.ingest.errors import CatalogFileRejected
 from catalog.ingest.services import import_job_create, import_job_run

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from commerce.models import (
     Cart,
+    CartCoupon,
     CartLine,
     Entitlement,
     Order,
@@ -135,9 +136,9 @@ class OrderAdmin(admin.ModelAdmin[Order]):
 class OrderLineAdmin(admin.ModelAdmin[OrderLine]):
     """Order lines, with the action that refunds them."""
 
-    list_display = ["order", "title", "format", "quantity", "price_paid", "refunded_amount", "owner"]
+    list_display = ["order", "title", "format", "quantity", "discount", "price_paid", "refunded_amount", "owner"]
     list_filter = ["format", "owner"]
-    search_fields = ["order__number", "title", "sku"]
+    search_fields = ["order__number", "title", "sku", "line_ref"]
     list_select_related = ["order", "owner"]
     readonly_fields = [f.name for f in OrderLine._meta.fields]
     actions = ["refund_lines"]
@@ -293,10 +294,20 @@ class CartLineInline(admin.TabularInline):
     raw_id_fields = ["variant"]
 
 
+class CartCouponInline(admin.TabularInline):
+    model = CartCoupon
+    extra = 0
+    fields = ["code", "added_at"]
+    readonly_fields = ["code", "added_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Cart)
 class CartAdmin(admin.ModelAdmin[Cart]):
     list_display = ["pk", "user", "created_at", "updated_at"]
     search_fields = ["user__email", "token"]
     readonly_fields = ["token", "created_at", "updated_at"]
     raw_id_fields = ["user"]
-    inlines = [CartLineInline]
+    inlines = [CartLineInline, CartCouponInline]

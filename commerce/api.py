@@ -24,6 +24,7 @@ from commerce import selectors, services
 from commerce.models import Entitlement, Order, OrderLine, OrderLineItem
 from commerce.serializers import (
     CartAddSerializer,
+    CartCouponSerializer,
     CartLineUpdateSerializer,
     CartSerializer,
     CheckoutResultSerializer,
@@ -37,6 +38,7 @@ from commerce.serializers import (
     ReviewWriteSerializer,
 )
 from core.errors import Conflict, NotAllowed
+from promotions.selectors import attribution_for_request
 from users.api_auth import PeopleOnly, request_partner_key
 from users.models import User
 
@@ -125,6 +127,38 @@ class CartView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+class CartCouponListView(APIView):
+    permission_classes = [VisitorsAndPeople]
+
+    @extend_schema(
+        parameters=[TERRITORY_PARAM], request=CartCouponSerializer, responses={201: CartSerializer}, tags=["cart"]
+    )
+    def post(self, request: Request) -> Response:
+        """Enter a coupon code. The cart comes back priced with it; a code that does not apply yet
+        (spend more, add the items it covers, log in) stays with the reason in ``rejected_codes``. A code
+        that cannot apply (unknown, expired, used up, already used) is refused with the reason."""
+        data = CartCouponSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        territory = _territory(request)
+        cart = services.cart_get_or_create(user=_person(request), session=request.session)
+        services.cart_coupon_apply(cart=cart, code=data.validated_data["code"], territory=territory)
+        return Response(
+            CartSerializer(selectors.cart_summary(cart=cart, territory=territory)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class CartCouponView(APIView):
+    permission_classes = [VisitorsAndPeople]
+
+    @extend_schema(parameters=[TERRITORY_PARAM], responses={200: CartSerializer}, tags=["cart"])
+    def delete(self, request: Request, code: str) -> Response:
+        """Take a coupon code out of the cart (not an error if it is not there); the cart comes back repriced."""
+        cart = services.cart_find(user=_person(request), session=request.session)
+        if cart is not None:
+            services.cart_coupon_remove(cart=cart, code=code)
+        return Response(CartSerializer(selectors.cart_summary(cart=cart, territory=_territory(request))).data)
+
+
 class CartLineView(APIView):
     permission_classes = [VisitorsAndPeople]
 
@@ -163,9 +197,13 @@ class CheckoutView(APIView):
     )
     def post(self, request: Request) -> Response:
         """Turn the cart into an order and open its payment; send the shopper to
-        ``redirect_url`` to pay. The order becomes paid when the provider's
-        webhook confirms it. Repeating the request with the same key returns
-        the first order (status 200)."""
+        ``redirect_url`` to pay. The order is priced with the bundle offers in
+        force and the coupon codes in the cart (or ``coupon_codes``); a code
+        that no longer applies is refused with the reason (409 ``coupon_used_up``,
+        ``coupon_already_used``, ``coupon_held_by_unpaid_order``; 400
+        ``coupon_not_applicable``) and no order is made. The order becomes paid
+        when the provider's webhook confirms it. Repeating the request with the
+        same key returns the first order (status 200)."""
         data = CheckoutSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = _person(request)
@@ -177,6 +215,7 @@ class CheckoutView(APIView):
             if cart is not None
             else []
         )
+        codes = data.validated_data.get("coupon_codes")
         result = services.checkout_create(
             user=user,
             lines=lines,
@@ -185,6 +224,8 @@ class CheckoutView(APIView):
             channel=data.validated_data["channel"],
             provider=data.validated_data.get("provider"),
             return_url=data.validated_data.get("return_url", ""),
+            coupon_codes=codes if codes is not None else selectors.cart_coupon_codes(cart=cart),
+            attribution=attribution_for_request(request),
         )
         order = selectors.order_get_for_user(user=user, number=result.order.number)
         body = CheckoutResultSerializer(

@@ -7,6 +7,8 @@ from commerce import api
 urlpatterns = [
     path("cart/", api.CartView.as_view(), name="api-cart"),
     path("cart/lines/<int:line_id>/", api.CartLineView.as_view(), name="api-cart-line"),
+    path("cart/coupons/", api.CartCouponListView.as_view(), name="api-cart-coupons"),
+    path("cart/coupons/<str:code>/", api.CartCouponView.as_view(), name="api-cart-coupon"),
     path("checkout/", api.CheckoutView.as_view(), name="api-checkout"),
     path("orders/", api.OrderListView.as_view(), name="api-orders"),
     path("orders/<str:number>/", api.OrderDetailView.as_view(), name="api-order"),

@@ -91,6 +91,32 @@ ORDER_LINE_ATTRIBUTION_SCHEMA: dict[str, Any] = {
 _validator = Draft202012Validator(ORDER_LINE_ATTRIBUTION_SCHEMA)
 
 
+def schema_for_openapi_3_0(schema: Any) -> Any:
+    """The same schema in the OpenAPI 3.0 dialect the API documentation uses (``nullable``
+    instead of a ``null`` type; no ``$schema`` or ``propertyNames``)."""
+    if isinstance(schema, list):
+        return [schema_for_openapi_3_0(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in {"$schema", "propertyNames"}:
+            continue
+        if key == "type" and isinstance(value, list):
+            kinds = [k for k in value if k != "null"]
+            out["type"] = kinds[0]
+            if "null" in value:
+                out["nullable"] = True
+            continue
+        if key == "anyOf" and {"type": "null"} in value:
+            rest = [v for v in value if v != {"type": "null"}]
+            out.update(schema_for_openapi_3_0(rest[0]) if len(rest) == 1 else {"anyOf": schema_for_openapi_3_0(rest)})
+            out["nullable"] = True
+            continue
+        out[key] = schema_for_openapi_3_0(value)
+    return out
+
+
 def attribution_input_clean(raw: Any) -> dict[str, Any]:
     """A caller's per-line attribution (``utm``, ``referral_code``), checked; refused with the reason.
 
@@ -120,7 +146,7 @@ def attribution_input_clean(raw: Any) -> dict[str, Any]:
     if utm is not None:
         if not isinstance(utm, dict) or not all(isinstance(v, str) for v in utm.values()):
             raise CheckoutInvalid(
-                _("utm must be an object of text values, such as {\"utm_source\": \"wechat\"}."), code="attribution"
+                _('utm must be an object of text values, such as {"utm_source": "wechat"}.'), code="attribution"
             )
         kept = {k: str(utm[k]).strip()[:MAX_VALUE_LENGTH] for k in UTM_KEYS if str(utm.get(k, "")).strip()}
         if kept:

@@ -221,9 +221,7 @@ def cart_coupon_codes(*, cart: Cart | None) -> list[str]:
 
 
 def cart_coupon_codes_for_user(*, user: User) -> list[str]:
-    return list(
-        CartCoupon.objects.filter(cart__user=user).order_by("added_at", "pk").values_list("code", flat=True)
-    )
+    return list(CartCoupon.objects.filter(cart__user=user).order_by("added_at", "pk").values_list("code", flat=True))
 
 
 def cart_summary(*, cart: Cart | None, territory: str = DEFAULT_TERRITORY, on: date | None = None) -> CartSummary:

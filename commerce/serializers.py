@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from catalog.models import Product, Review, Variant
+from commerce.attribution import ORDER_LINE_ATTRIBUTION_SCHEMA, schema_for_openapi_3_0
 from commerce.models import (
     Entitlement,
     Order,
@@ -18,7 +20,8 @@ from commerce.models import (
     Refund,
     RefundLine,
 )
-from commerce.selectors import CartLineView, CartSummary
+from commerce.selectors import CartCodeProblem, CartLineView, CartSummary
+from promotions.serializers import AdjustmentSerializer, BilingualSerializer
 
 
 class ProductBriefSerializer(serializers.ModelSerializer[Product]):
@@ -50,15 +53,53 @@ class CartLineSerializer(serializers.Serializer[CartLineView]):
     currency = serializers.CharField()
     available = serializers.BooleanField(help_text="False when it cannot be sold in the territory now.")
     owned = serializers.BooleanField(help_text="True when the shopper already owns it (alone or in a bundle).")
+    offer_discount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="What bundle offers take off this line."
+    )
+    coupon_discount = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="What the coupons entered take off this line."
+    )
+    discount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="line_total less discount.")
+
+
+class CartCodeProblemSerializer(serializers.Serializer[CartCodeProblem]):
+    code = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="no_items, min_spend, incomplete_set, no_saving, not_combinable, currency, login_required, "
+        "expired, used_up, already_used, first_order_only, territory, inactive, not_yet_valid, unknown, duplicate."
+    )
+    message = BilingualSerializer(help_text="Why the code gives no discount, in Chinese and English.")
+    blocks_checkout = serializers.BooleanField(
+        help_text="True when checkout would refuse while the code is in the cart (remove it, or change the cart)."
+    )
 
 
 class CartSerializer(serializers.Serializer[CartSummary]):
     lines = CartLineSerializer(many=True)
     subtotal = serializers.DecimalField(max_digits=14, decimal_places=2)
+    offer_discount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    coupon_discount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    discount = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Line discounts added up.")
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What checkout would charge now.")
     currency = serializers.CharField()
     territory = serializers.CharField()
     count = serializers.IntegerField()
+    codes = serializers.ListField(child=serializers.CharField(), help_text="Coupon codes entered, in order.")
+    applied_codes = serializers.ListField(child=serializers.CharField(), help_text="Codes that discount the cart.")
+    adjustments = AdjustmentSerializer(
+        many=True,
+        help_text="Each bundle offer and coupon applied; line_amounts maps a cart line id to its part.",
+    )
+    rejected_codes = CartCodeProblemSerializer(source="code_problems", many=True)
+    explanation = BilingualSerializer(
+        allow_null=True, help_text="Why the cart costs what it does: the discounts chosen and the codes left out."
+    )
     can_check_out = serializers.BooleanField()
+
+
+class CartCouponSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField(max_length=40, help_text="The coupon code, as printed (case does not matter).")
 
 
 class CartAddSerializer(serializers.Serializer[Any]):
@@ -93,9 +134,15 @@ class OrderLineItemSerializer(serializers.ModelSerializer[OrderLineItem]):
         read_only_fields = fields
 
 
+@extend_schema_field(schema_for_openapi_3_0(ORDER_LINE_ATTRIBUTION_SCHEMA))
+class AttributionField(serializers.JSONField):
+    """``OrderLine.attribution``: its JSON Schema is published as is."""
+
+
 class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
     items = OrderLineItemSerializer(many=True, read_only=True)
     product_slug = serializers.CharField(source="product.slug", read_only=True)
+    attribution = AttributionField(read_only=True)
 
     class Meta:
         model = OrderLine
@@ -113,6 +160,7 @@ class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
             "discount",
             "price_paid",
             "refunded_amount",
+            "attribution",
             "items",
         ]
         read_only_fields = fields
@@ -178,7 +226,16 @@ class CheckoutSerializer(serializers.Serializer[Any]):
         help_text="Or send the Idempotency-Key header. The same key returns the first checkout's result.",
     )
     attribution = serializers.DictField(
-        required=False, help_text="Marketing source of the sale: utm (object), referral_code, campaign_id."
+        required=False,
+        help_text="What the app knows of where the sale came from: utm (object of utm_source, utm_medium, "
+        "utm_campaign, utm_content, utm_term) and referral_code. Taken as the shopper's latest visit; the "
+        "campaign is worked out from the order's promotions.",
+    )
+    coupon_codes = serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        max_length=5,
+        help_text="Coupon codes to use; leave out to use the codes entered in the cart.",
     )
 
 

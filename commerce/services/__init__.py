@@ -1,6 +1,8 @@
 """Writes of the commerce app, split along its seams.
 
 - ``cart``: cart lines, anonymous carts, merge at login
+- ``cart_coupons``: coupon codes entered in the cart
+- ``order_promotions``: what checkout, capture, abandonment and refunds tell promotions
 - ``checkout``: cart → order + payment, idempotently
 - ``payments``: webhooks, capture, failure, cancellation, expiry
 - ``refunds``: full, per line, per bundle item
@@ -20,6 +22,7 @@ from commerce.services.cart import (
     cart_merge_at_login,
     variant_purchase_check,
 )
+from commerce.services.cart_coupons import cart_coupon_apply, cart_coupon_remove
 from commerce.services.checkout import (
     CheckoutLine,
     CheckoutResult,
@@ -43,6 +46,8 @@ __all__ = [
     "WebhookResult",
     "cart_add",
     "cart_clear",
+    "cart_coupon_apply",
+    "cart_coupon_remove",
     "cart_find",
     "cart_get_or_create",
     "cart_line_remove",

@@ -14,9 +14,8 @@ from commerce.services.order_promotions import order_promotions_abandoned
 from commerce.states import order_can_move, payment_can_move, refund_can_move
 from users.models import User
 
-
 # An order that leaves "awaiting payment" for one of these will never be paid: its coupons go back.
-ABANDONED = {
+ABANDONED: dict[str, str] = {
     Order.Status.FAILED: "payment_failed",
     Order.Status.EXPIRED: "expired",
     Order.Status.CANCELLED: "cancelled",

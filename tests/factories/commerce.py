@@ -12,10 +12,16 @@ from typing import Any
 import factory
 
 from catalog.models import Variant
-from commerce.models import Cart, CartLine, Order, Payment
+from commerce.models import Cart, CartCoupon, CartLine, Order, Payment
 from commerce.payments.registry import provider_get
 from commerce.payments.sandbox import SandboxProvider
-from commerce.services import CheckoutLine, CheckoutResult, checkout_create, webhook_receive
+from commerce.services import (
+    CheckoutLine,
+    CheckoutResult,
+    checkout_create,
+    checkout_lines_from_cart,
+    webhook_receive,
+)
 from tests.factories import UserFactory
 from users.models import User
 
@@ -70,3 +76,21 @@ def order_paid_for(user: User, *variants: Variant, **kwargs: Any) -> Order:
     result.order.refresh_from_db()
     assert result.order.status == Order.Status.PAID, result.order.status
     return result.order
+
+
+def cart_with(user: User, *variants: Variant, codes: tuple[str, ...] | list[str] = ()) -> Cart:
+    """``user``'s cart holding one of each variant and the coupon ``codes`` (stored as entered, unchecked)."""
+    cart, _created = Cart.objects.get_or_create(user=user)
+    for variant in variants:
+        CartLine.objects.get_or_create(cart=cart, variant=variant)
+    for code in codes:
+        CartCoupon.objects.get_or_create(cart=cart, code=code.upper())
+    return cart
+
+
+def checkout_cart(user: User, *, key: str | None = None, **kwargs: Any) -> CheckoutResult:
+    """Check out ``user``'s cart as the storefront does: its lines, and (unless given) its coupon codes."""
+    cart = Cart.objects.get(user=user)
+    return checkout_create(
+        user=user, lines=checkout_lines_from_cart(cart=cart), idempotency_key=key or uuid.uuid4().hex, **kwargs
+    )

@@ -70,7 +70,12 @@ def run() -> list[Figure]:
     rng = np.random.default_rng(0)
     users = rng.standard_normal((N_USERS, DIM), dtype=np.float32)
     items = rng.standard_normal((N_ITEMS, DIM), dtype=np.float32)
-    owned = sp.random(N_USERS, N_ITEMS, density=20 / N_ITEMS, format="csr", random_state=1, dtype=np.float32)
+    # Every user owns 20 random items, excluded from their list.
+    owned_items = rng.integers(0, N_ITEMS, size=N_USERS * 20)
+    owned = sp.csr_matrix(
+        (np.ones(len(owned_items), dtype=np.float32), owned_items, np.arange(0, N_USERS * 20 + 1, 20)),
+        shape=(N_USERS, N_ITEMS),
+    )
     items_t = np.ascontiguousarray(items.T)
 
     def bare_factors() -> None:

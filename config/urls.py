@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("insights.api_urls")),
     path("", include("insights.privacy_api_urls")),
     path("", include("promotions.api_urls")),
+    path("", include("recommendations.api_urls")),
 ]
 
 urlpatterns = [

@@ -22,7 +22,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -122,25 +122,27 @@ def _variant_by_reference(partner: Partner, reference: str) -> tuple[Variant | N
     return None, None
 
 
-def _variant_by_isbn(partner: Partner, isbn13: str) -> Variant | None:
-    variant = Variant.objects.select_related("product").filter(isbn13=isbn13).first()
-    if variant is not None and variant.product.owner_id != partner.pk:
+def _variant_by_isbn_or_sku(partner: Partner, record: CatalogRecord) -> Variant | None:
+    """The variant with the record's ISBN, else the partner's variant whose SKU is the reference (one query)."""
+    match = Q(sku=record.reference, product__owner=partner)
+    if record.isbn13:
+        match |= Q(isbn13=record.isbn13)
+    found = list(Variant.objects.select_related("product").filter(match)[:2])
+    by_isbn = next((v for v in found if record.isbn13 and v.isbn13 == record.isbn13), None)
+    if by_isbn is not None and by_isbn.product.owner_id != partner.pk:
         raise RecordProblem(
             "ProductIdentifier",
             _("ISBN %(isbn)s is already in another partner's catalogue. If the rights moved to you, ask us to move it.")
-            % {"isbn": isbn13},
+            % {"isbn": record.isbn13},
         )
-    return variant
+    return by_isbn or next((v for v in found if v.sku == record.reference), None)
 
 
 def _find_variant(record: CatalogRecord, partner: Partner) -> tuple[Variant | None, ImportedRecord | None]:
     variant, mapping = _variant_by_reference(partner, record.reference)
     if variant is not None:
         return variant, mapping
-    if record.isbn13:
-        variant = _variant_by_isbn(partner, record.isbn13)
-    if variant is None:
-        variant = Variant.objects.select_related("product").filter(sku=record.reference, product__owner=partner).first()
+    variant = _variant_by_isbn_or_sku(partner, record)
     if variant is not None:
         mapping = ImportedRecord.objects.filter(variant=variant).first()
     return variant, mapping
@@ -185,10 +187,16 @@ def _new_product(record: CatalogRecord, partner: Partner) -> Product:
         kind=_kind_for(record.format),
         owner=partner,
         title=record.title,
+        subtitle=record.subtitle,
         slug=_product_slug(record, partner),
         status=Product.Status.PUBLISHED,
         record_reference=reference,
         language=record.language or "zh",
+        description=record.description,
+        cover_url=record.cover_url,
+        publisher_name=record.publisher,
+        imprint=record.imprint,
+        published_on=record.published_on,
     )
     if product.kind == Product.Kind.COURSE:
         Course.objects.create(product=product)
@@ -197,7 +205,9 @@ def _new_product(record: CatalogRecord, partner: Partner) -> Product:
     return product
 
 
-def _new_variant(record: CatalogRecord, partner: Partner, product: Product, *, via_work: bool) -> tuple[Variant, bool]:
+def _new_variant(
+    record: CatalogRecord, partner: Partner, product: Product, *, via_work: bool, fresh: bool
+) -> tuple[Variant, bool]:
     """The variant the record becomes, and whether it is new (else the product's variant of that format)."""
     assert record.format is not None
     if product.kind != _kind_for(record.format):
@@ -206,7 +216,7 @@ def _new_variant(record: CatalogRecord, partner: Partner, product: Product, *, v
             _("The format %(fmt)s cannot be added to %(title)s, which is a %(kind)s.")
             % {"fmt": record.format, "title": product.title, "kind": product.get_kind_display()},
         )
-    same_format = product.variants.filter(format=record.format).first()
+    same_format = None if fresh else product.variants.filter(format=record.format).first()
     if same_format is not None:
         if via_work:
             raise RecordProblem(
@@ -261,7 +271,7 @@ def record_upsert(*, record: CatalogRecord, context: UpsertContext) -> Outcome:
     if record.action is Action.WITHDRAW:
         return _withdraw(variant, mapping, context)
 
-    created = False
+    created = fresh = False
     if variant is None:
         if Block.DESCRIPTIVE not in record.blocks or Block.SUPPLY not in record.blocks:
             raise RecordProblem(
@@ -269,11 +279,23 @@ def record_upsert(*, record: CatalogRecord, context: UpsertContext) -> Outcome:
                 _("This partial update (04) is for a record we do not have; send the complete record (03) first."),
             )
         product, via_work = _find_product(record, partner)
+        fresh = product is None
         if product is None:
             product = _new_product(record, partner)
-        variant, created = _new_variant(record, partner, product, via_work=via_work)
+        variant, created = _new_variant(record, partner, product, via_work=via_work, fresh=fresh)
         mapping = None if created else ImportedRecord.objects.filter(variant=variant).first()
     product = variant.product
+    if fresh:
+        # A product made just now already has every field; only its relations remain.
+        _add_relations(product, variant, record, context)
+        ImportedRecord.objects.create(
+            partner=partner,
+            record_reference=record.reference,
+            variant=variant,
+            work_reference=record.work_reference,
+            last_job=context.job,
+        )
+        return Outcome.CREATED
     was_withdrawn = mapping is not None and mapping.is_withdrawn
     changed = _update_variant(variant, record, was_withdrawn=was_withdrawn)
     changed = _update_product(product, record, was_withdrawn=was_withdrawn) or changed
@@ -298,6 +320,33 @@ def record_upsert(*, record: CatalogRecord, context: UpsertContext) -> Outcome:
     if created:
         return Outcome.CREATED
     return Outcome.UPDATED if changed else Outcome.UNCHANGED
+
+
+def _desired_credits(record: CatalogRecord, context: UpsertContext) -> list[tuple[int, str, int]]:
+    desired: list[tuple[int, str, int]] = []
+    seen: set[tuple[int, str]] = set()
+    for credit in record.credits:
+        contributor_id = context.contributors.resolve(credit)
+        if (contributor_id, credit.role) not in seen:
+            seen.add((contributor_id, credit.role))
+            desired.append((contributor_id, credit.role, len(desired)))
+    return desired
+
+
+def _add_relations(product: Product, variant: Variant, record: CatalogRecord, context: UpsertContext) -> None:
+    """Credits, topics and rights of a product created by this record (nothing to compare with)."""
+    ProductContributor.objects.bulk_create(
+        ProductContributor(product=product, contributor_id=cid, role=role, position=pos)
+        for cid, role, pos in _desired_credits(record, context)
+    )
+    through = Product.topics.through
+    through.objects.bulk_create(
+        through(product_id=product.pk, topic_id=topic_id) for topic_id in context.topics.resolve(record.subjects)
+    )
+    Rights.objects.bulk_create(
+        Rights(product=product, territories=t.included, excluded_territories=t.excluded, formats=variant.format)
+        for t in sorted(set(record.rights or []), key=lambda t: (t.included, t.excluded))
+    )
 
 
 def _update_variant(variant: Variant, record: CatalogRecord, *, was_withdrawn: bool) -> bool:
@@ -356,14 +405,7 @@ def _update_product(product: Product, record: CatalogRecord, *, was_withdrawn: b
 
 
 def _update_credits(product: Product, record: CatalogRecord, context: UpsertContext) -> bool:
-    desired: list[tuple[int, str, int]] = []
-    seen: set[tuple[int, str]] = set()
-    for credit in record.credits:
-        contributor_id = context.contributors.resolve(credit)
-        if (contributor_id, credit.role) in seen:
-            continue
-        seen.add((contributor_id, credit.role))
-        desired.append((contributor_id, credit.role, len(desired)))
+    desired = _desired_credits(record, context)
     current = list(
         ProductContributor.objects.filter(product=product)
         .order_by("position", "pk")

@@ -142,7 +142,8 @@ def _generate(users: int, events: int) -> tuple[Any, list[int]]:
             f"""
             INSERT INTO users_profile (user_id, birth_year, gender, region, occupation, declared_interests, updated_at)
             SELECT id, 1950 + (id % 56), (ARRAY['female', 'male', 'other', ''])[1 + id % 4],
-                   ({regions})[1 + id % {len(REGIONS)}], (ARRAY['engineer', 'teacher', 'student', 'doctor'])[1 + id % 4],
+                   ({regions})[1 + id % {len(REGIONS)}],
+                   (ARRAY['engineer', 'teacher', 'student', 'doctor'])[1 + id % 4],
                    '[]'::jsonb, now()
             FROM users_user
             """  # noqa: S608 - constants only

@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from catalog.models import BundleItem, Chapter, Lesson, Product, ProductContributor, Topic, Variant
 from catalog.selectors import (
-    product_list_public,
     product_search,
     topic_descendant_ids,
     variant_list_sellable,
@@ -51,13 +50,53 @@ def _items_total() -> Subquery:
     return Subquery(totals)
 
 
-def product_cards(*, territory: str) -> QuerySet[Product]:
-    """Sellable products ready for a card: ``price_from``, ``items_total`` (bundles),
-    ``sellable_variants``, credits and topics, in five queries for any number of cards."""
-    return product_list_public(territory=territory).annotate(items_total=_items_total())
+@dataclass(frozen=True)
+class SellableIndex:
+    """The ids of every variant and product that can be sold in one territory today.
+
+    Deciding what is sellable (rights by territory, date and format; bundles whose
+    every item is sellable) is the costliest part of a listing: it is done once per
+    page with this index, and every list on the page filters by its ids."""
+
+    territory: str
+    variant_ids: list[int]
+    product_ids: list[int]
 
 
-def product_list_popular(*, territory: str) -> QuerySet[Product]:
+def sellable_index(*, territory: str) -> SellableIndex:
+    rows = list(variant_list_sellable(territory=territory).values_list("pk", "product_id"))
+    return SellableIndex(
+        territory=territory,
+        variant_ids=[variant_id for variant_id, _ in rows],
+        product_ids=sorted({product_id for _, product_id in rows}),
+    )
+
+
+def product_cards(*, territory: str, index: SellableIndex | None = None) -> QuerySet[Product]:
+    """Sellable products ready for a card: ``price_from`` (cheapest sellable price),
+    ``items_total`` (bundles), ``sellable_variants``, owner, credits and topics, in four
+    queries for any number of cards (plus one for the index when it is not given)."""
+    index = index or sellable_index(territory=territory)
+    cheapest = (
+        Variant.objects.filter(product=OuterRef("pk"), pk__in=index.variant_ids).order_by("price").values("price")[:1]
+    )
+    return (
+        Product.objects.filter(status=Product.Status.PUBLISHED, pk__in=index.product_ids)
+        .annotate(price_from=Subquery(cheapest), items_total=_items_total())
+        .select_related("owner")
+        .prefetch_related(
+            Prefetch(
+                "variants",
+                queryset=Variant.objects.filter(pk__in=index.variant_ids).order_by("price", "pk"),
+                to_attr="sellable_variants",
+            ),
+            Prefetch("credits", queryset=ProductContributor.objects.select_related("contributor")),
+            Prefetch("topics", queryset=Topic.objects.order_by("position", "slug")),
+        )
+    )
+
+
+def product_list_popular(*, territory: str, index: SellableIndex | None = None) -> QuerySet[Product]:
     """Sellable products, best sellers of the last 90 days first, then the best rated."""
     since = timezone.now() - POPULAR_WINDOW
     sales = (
@@ -67,7 +106,7 @@ def product_list_popular(*, territory: str) -> QuerySet[Product]:
         .values("n")
     )
     return (
-        product_cards(territory=territory)
+        product_cards(territory=territory, index=index)
         .annotate(recent_sales=Coalesce(Subquery(sales, output_field=IntegerField()), Value(0)))
         .order_by("-recent_sales", "-rating_count", "-rating_average", "-created_at", "-pk")
     )
@@ -82,14 +121,15 @@ class HomeRows:
 
 
 def home_rows(*, territory: str, size: int = 8) -> HomeRows:
-    cards = product_cards(territory=territory)
+    index = sellable_index(territory=territory)
+    cards = product_cards(territory=territory, index=index)
     return HomeRows(
         featured_bundles=list(
             cards.filter(kind=Product.Kind.BUNDLE).order_by("-is_featured", "-created_at", "-pk")[:6]
         ),
         new_courses=list(cards.filter(kind=Product.Kind.COURSE).order_by("-published_on", "-created_at", "-pk")[:size]),
         new_books=list(cards.filter(kind=Product.Kind.BOOK).order_by("-published_on", "-created_at", "-pk")[:size]),
-        popular=list(product_list_popular(territory=territory)[:size]),
+        popular=list(product_list_popular(territory=territory, index=index)[:size]),
     )
 
 
@@ -119,11 +159,12 @@ SORTS = {
 def product_list_search(*, territory: str, filters: SearchFilters) -> QuerySet[Product]:
     """Sellable products matching every filter given, in the order asked for
     (relevance when there is a query, newest otherwise)."""
-    products = product_cards(territory=territory)
+    index = sellable_index(territory=territory)
+    products = product_cards(territory=territory, index=index)
     if filters.kind:
         products = products.filter(kind=filters.kind)
     if filters.format:
-        in_format = variant_list_sellable(territory=territory).filter(product=OuterRef("pk"), format=filters.format)
+        in_format = Variant.objects.filter(product=OuterRef("pk"), pk__in=index.variant_ids, format=filters.format)
         products = products.filter(Exists(in_format))
     if filters.topic:
         products = products.filter(topics__in=topic_descendant_ids(slug=filters.topic)).distinct()

@@ -288,11 +288,14 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
         refund__completed_at__lt=end,
         refund__order__status__in=PAID,
     )
-    refund_lines = RefundLine.objects.filter(completed).annotate(
-        refund_key=_key(Value("r"), F("pk")),
-        sale_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))),
+    refund_lines = (
+        RefundLine.objects.filter(completed)
+        .annotate(
+            refund_key=_key(Value("r"), F("pk")),
+            sale_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))),
+        )
+        .filter(~Exists(SettlementItem.objects.filter(source_key=OuterRef("refund_key"))))
     )
-    refund_lines = refund_lines.filter(~Exists(SettlementItem.objects.filter(source_key=OuterRef("refund_key"))))
     earlier = (
         RefundLine.objects.filter(order_line_id=OuterRef("order_line_id"), refund__status=Refund.Status.SUCCEEDED)
         .annotate(same_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))))
@@ -305,28 +308,7 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
         .annotate(total=Sum(cents("amount")))
         .values("total")[:1]
     )
-    sale = SettlementItem.objects.filter(source_key=OuterRef("sale_key"))
-
-    def from_sale(column: str, output: Any = INT) -> Subquery:
-        return Subquery(sale.values(column)[:1], output_field=output)
-
-    with_sale = refund_lines.filter(Exists(sale)).annotate(
-        sale_id=from_sale("pk"),
-        paid_c=cents(from_sale("amount", MONEY)),
-        before_c=Coalesce(Subquery(earlier, output_field=INT), Value(0), output_field=INT),
-    )
-    with_sale = with_sale.annotate(after_c=int_expr(F("before_c") + cents("amount")))
-
-    def back(column: str) -> Any:
-        return int_expr(
-            Value(0)
-            - _telescoped(cents(from_sale(column, MONEY)), paid=F("paid_c"), before=F("before_c"), after=F("after_c"))
-        )
-
-    quantity_back = int_expr(
-        Value(0) - _telescoped(from_sale("quantity"), paid=F("paid_c"), before=F("before_c"), after=F("after_c"))
-    )
-    basis_back = back("basis")
+    refund_c = int_expr(Value(0) - cents("amount"))
     n = insert_select(
         SettlementItem,
         {
@@ -336,49 +318,9 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
             "order_line": F("order_line_id"),
             "line_item": F("item_id"),
             "refund_line": F("pk"),
-            "sale_item": F("sale_id"),
-            "owner": from_sale("owner_id"),
-            "product": from_sale("product_id"),
-            "format": from_sale("format", CharField()),
-            "channel": from_sale("channel", CharField()),
-            "currency": from_sale("currency", CharField()),
-            "occurred_at": F("refund__completed_at"),
-            "quantity": quantity_back,
-            "amount": money_from_cents(int_expr(Value(0) - cents("amount"))),
-            "list_amount": money_from_cents(back("list_amount")),
-            "payment_fee": money_from_cents(back("payment_fee")),
-            "channel_fee": money_from_cents(back("channel_fee")),
-            "net_amount": money_from_cents(back("net_amount")),
-            "sale_amount": money_from_cents(F("paid_c")),
-            "refunded_before": money_from_cents(F("before_c")),
-            "rule": from_sale("rule_id"),
-            "version": from_sale("version_id"),
-            "contract": from_sale("contract_id"),
-            "basis_kind": from_sale("basis_kind", CharField()),
-            "tier_measure": from_sale("tier_measure", CharField()),
-            "rule_channel": from_sale("rule_channel", CharField()),
-            "basis": money_from_cents(basis_back),
-            "measure": Case(
-                When(Exists(sale.filter(tier_measure=ShareRule.Measure.UNITS)), then=quantity_back),
-                default=basis_back,
-                output_field=INT,
+            "sale_item": Subquery(
+                SettlementItem.objects.filter(source_key=OuterRef("sale_key")).values("pk")[:1], output_field=INT
             ),
-            "year_start": NULL_DATE,
-            "cum_before": Value(0),
-        },
-        with_sale,
-    )
-    unsettled = refund_lines.filter(~Exists(sale))
-    n += insert_select(
-        SettlementItem,
-        {
-            "run": Value(run.pk),
-            "kind": Value(SettlementItem.Kind.REFUND),
-            "source_key": F("refund_key"),
-            "order_line": F("order_line_id"),
-            "line_item": F("item_id"),
-            "refund_line": F("pk"),
-            "sale_item": NULL_INT,
             "owner": Coalesce(F("item__owner_id"), F("order_line__owner_id")),
             "product": Coalesce(F("item__product_id"), F("order_line__product_id")),
             "format": Coalesce(F("item__format"), F("order_line__format")),
@@ -386,13 +328,15 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
             "currency": F("refund__order__currency"),
             "occurred_at": F("refund__completed_at"),
             "quantity": Value(0),
-            "amount": money_from_cents(int_expr(Value(0) - cents("amount"))),
+            "amount": money_from_cents(refund_c),
             "list_amount": Value(Decimal(0)),
             "payment_fee": Value(Decimal(0)),
             "channel_fee": Value(Decimal(0)),
-            "net_amount": money_from_cents(int_expr(Value(0) - cents("amount"))),
+            "net_amount": money_from_cents(refund_c),
             "sale_amount": Value(Decimal(0)),
-            "refunded_before": Value(Decimal(0)),
+            "refunded_before": money_from_cents(
+                Coalesce(Subquery(earlier, output_field=INT), Value(0), output_field=INT)
+            ),
             "rule": NULL_INT,
             "version": NULL_INT,
             "contract": NULL_INT,
@@ -404,7 +348,69 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
             "year_start": NULL_DATE,
             "cum_before": Value(0),
         },
-        unsettled,
+        refund_lines,
+    )
+    # The refund takes back its part of everything the sale was settled on.
+    paid, before = cents("sale_item__amount"), cents("refunded_before")
+    after = int_expr(before - cents("amount"))
+
+    def back(column: str) -> Any:
+        return int_expr(Value(0) - _telescoped(cents(column), paid=paid, before=before, after=after))
+
+    quantity_back = int_expr(Value(0) - _telescoped(F("sale_item__quantity"), paid=paid, before=before, after=after))
+    source = (
+        SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.REFUND, sale_item__isnull=False)
+        .annotate(
+            v_sale=F("sale_item__amount"),
+            v_list=money_from_cents(back("sale_item__list_amount")),
+            v_pay=money_from_cents(back("sale_item__payment_fee")),
+            v_chan=money_from_cents(back("sale_item__channel_fee")),
+            v_net=money_from_cents(back("sale_item__net_amount")),
+            v_qty=quantity_back,
+            v_basis=money_from_cents(back("sale_item__basis")),
+            v_measure=Case(
+                When(sale_item__tier_measure=ShareRule.Measure.UNITS, then=quantity_back),
+                default=back("sale_item__basis"),
+                output_field=INT,
+            ),
+            v_rule=F("sale_item__rule_id"),
+            v_version=F("sale_item__version_id"),
+            v_contract=F("sale_item__contract_id"),
+            v_basis_kind=F("sale_item__basis_kind"),
+            v_measure_kind=F("sale_item__tier_measure"),
+            v_rule_channel=F("sale_item__rule_channel"),
+        )
+        .values(
+            "id",
+            *[f"v_{k}" for k in ("sale", "list", "pay", "chan", "net", "qty", "basis", "measure")],
+            "v_rule",
+            "v_version",
+            "v_contract",
+            "v_basis_kind",
+            "v_measure_kind",
+            "v_rule_channel",
+        )
+    )
+    update_from(
+        SettlementItem,
+        {
+            "sale_amount": "v_sale",
+            "list_amount": "v_list",
+            "payment_fee": "v_pay",
+            "channel_fee": "v_chan",
+            "net_amount": "v_net",
+            "quantity": "v_qty",
+            "basis": "v_basis",
+            "measure": "v_measure",
+            "rule": "v_rule",
+            "version": "v_version",
+            "contract": "v_contract",
+            "basis_kind": "v_basis_kind",
+            "tier_measure": "v_measure_kind",
+            "rule_channel": "v_rule_channel",
+        },
+        source,
+        run_id=run.pk,
     )
     return n
 

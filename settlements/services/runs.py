@@ -29,8 +29,8 @@ ProgressCallback = Callable[[int, int, str], None]
 
 STEPS = [
     "sales",
-    "refunds",
     "terms",
+    "refunds",
     "contract years",
     "tier positions",
     "statements",
@@ -123,22 +123,27 @@ def settlement_run_create(
         if (existing.period_start, existing.period_end, existing.kind) != (period_start, period_end, kind):
             raise IdempotencyKeyReused(_("This idempotency key was used for another settlement run."))
         return existing
-    try:
-        with transaction.atomic():
-            _period_validate(period_start=period_start, period_end=period_end, kind=kind)
-            run = SettlementRun.objects.create(
-                period_start=period_start, period_end=period_end, kind=kind, idempotency_key=key, created_by=created_by
-            )
-            SettlementRunEvent.objects.create(run=run, to_state=run.state, actor=created_by, note=_("created"))
-            settlement_run_compute(run=run, progress=progress)
-    except IntegrityError:
-        # A concurrent request made it first.
-        existing = SettlementRun.objects.filter(idempotency_key=key).first()
-        if existing is None:
-            raise RunInvalid(
-                _("Another run for this period was created at the same moment; reload and try again.")
-            ) from None
-        return existing
+    with transaction.atomic():
+        _period_validate(period_start=period_start, period_end=period_end, kind=kind)
+        try:
+            with transaction.atomic():
+                run = SettlementRun.objects.create(
+                    period_start=period_start,
+                    period_end=period_end,
+                    kind=kind,
+                    idempotency_key=key,
+                    created_by=created_by,
+                )
+        except IntegrityError:
+            # A concurrent request made it first.
+            existing = SettlementRun.objects.filter(idempotency_key=key).first()
+            if existing is None:
+                raise RunInvalid(
+                    _("Another run for this period was created at the same moment; reload and try again.")
+                ) from None
+            return existing
+        SettlementRunEvent.objects.create(run=run, to_state=run.state, actor=created_by, note=_("created"))
+        settlement_run_compute(run=run, progress=progress)
     run.refresh_from_db()
     return run
 
@@ -159,9 +164,10 @@ def settlement_run_compute(*, run: SettlementRun, progress: ProgressCallback | N
     step(0, STEPS[0])
     computation.items_insert_sales(run=run, start=start, end=end)
     step(1, STEPS[1])
-    computation.items_insert_refunds(run=run, start=start, end=end)
-    step(2, STEPS[2])
+    # A refund copies its sale's terms, so the sales' terms are resolved first.
     computation.items_resolve_terms(run=run)
+    step(2, STEPS[2])
+    computation.items_insert_refunds(run=run, start=start, end=end)
     step(3, STEPS[3])
     computation.items_assign_contract_years(run=run)
     step(4, STEPS[4])

@@ -75,16 +75,17 @@ def statements_prepare(*, run: SettlementRun, commissions: QuerySet[Any] | None)
     carried = Statement.objects.filter(
         carried_forward__lt=0, forwarded_by__isnull=True, contract__isnull=False, run__in=_live_runs()
     )
-    contract_ids = (
-        set(in_force.values_list("contract_id", flat=True))
-        | set(
-            SettlementItem.objects.filter(run=run, contract__isnull=False)
-            .values_list("contract_id", flat=True)
-            .distinct()
-        )
-        | set(due_reserve.values_list("statement__contract_id", flat=True))
-        | set(carried.values_list("contract_id", flat=True))
+    regular = run.kind == SettlementRun.Kind.REGULAR
+    contract_ids = set(
+        SettlementItem.objects.filter(run=run, contract__isnull=False).values_list("contract_id", flat=True).distinct()
     )
+    if regular:
+        # An adjustment settles only what was missed; reserves, balances and guarantees follow the regular runs.
+        contract_ids |= (
+            set(in_force.values_list("contract_id", flat=True))
+            | set(due_reserve.values_list("statement__contract_id", flat=True))
+            | set(carried.values_list("contract_id", flat=True))
+        )
     contracts = Contract.objects.filter(pk__in=contract_ids).exclude(statements__run=run)
     Statement.objects.bulk_create(
         [
@@ -102,10 +103,11 @@ def statements_prepare(*, run: SettlementRun, commissions: QuerySet[Any] | None)
     promoters: set[tuple[int, str]] = set()
     if commissions is not None:
         promoters |= set(commissions.values_list("promoter_id", "currency").distinct())
+    carried_promoters = Statement.objects.filter(
+        carried_forward__lt=0, forwarded_by__isnull=True, promoter__isnull=False, run__in=_live_runs()
+    )
     promoters |= set(
-        Statement.objects.filter(
-            carried_forward__lt=0, forwarded_by__isnull=True, promoter__isnull=False, run__in=_live_runs()
-        )
+        (carried_promoters if regular else Statement.objects.none())
         .exclude(run=run)
         .values_list("promoter_id", "currency")
     )
@@ -212,6 +214,7 @@ def statements_close(*, run: SettlementRun) -> None:
     """Write each statement's closing lines (reserve, recoupment, guarantee, withholding, payable) and totals."""
     sums = _sums_by_statement(run)
     live = _live_runs().exclude(pk=run.pk)
+    regular = run.kind == SettlementRun.Kind.REGULAR
     for statement in Statement.objects.filter(run=run).select_related("contract").order_by("pk"):
         lines: list[StatementLine] = []
 
@@ -234,7 +237,8 @@ def statements_close(*, run: SettlementRun) -> None:
             else Q(promoter_id=statement.promoter_id, currency=statement.currency)
         )
         opening = ZERO
-        for earlier in Statement.objects.filter(party, carried_forward__lt=0, forwarded_by__isnull=True, run__in=live):
+        carried = Statement.objects.filter(party, carried_forward__lt=0, forwarded_by__isnull=True, run__in=live)
+        for earlier in carried if regular else []:
             opening += add(
                 Kind.BALANCE_FORWARD,
                 earlier.carried_forward,
@@ -266,13 +270,14 @@ def statements_close(*, run: SettlementRun) -> None:
                     release_on=add_months(run.period_start, version.reserve_periods),
                 )
             released = ZERO
-            for reserve in StatementLine.objects.filter(
+            due = StatementLine.objects.filter(
                 kind=Kind.RESERVE_HELD,
                 statement__contract=contract,
                 release_on__lte=run.period_end,
                 released_by__isnull=True,
                 run__in=live,
-            ).order_by("pk"):
+            ).order_by("pk")
+            for reserve in due if regular else []:
                 released += add(
                     Kind.RESERVE_RELEASED,
                     -reserve.amount,
@@ -299,7 +304,7 @@ def statements_close(*, run: SettlementRun) -> None:
                     % {"advance": version.advance, "left": outstanding},
                 )
             guarantee_amount = ZERO
-            guarantee = _minimum_guarantee_top_up(run=run, contract=contract, live=live)
+            guarantee = _minimum_guarantee_top_up(run=run, contract=contract, live=live) if regular else None
             if guarantee is not None:
                 shortfall, mg_version, note, year_start = guarantee
                 # ``release_on`` of a guarantee line names the contract year it tops up.

@@ -12,7 +12,6 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import BundleItem, Variant
@@ -167,13 +166,21 @@ def refund(
         status=Refund.Status.SUCCEEDED,
         completed_at=completed_at,
     )
+    # Totals are added in Python: SQLite adds decimals as floating point, which the check
+    # constraints (refunded within paid) would see a hair over the limit.
     for line, item, part in parts:
         RefundLine.objects.create(refund=r, order_line=line, item=item, amount=part)
-        OrderLine.objects.filter(pk=line.pk).update(refunded_amount=F("refunded_amount") + part)
+        fresh = OrderLine.objects.get(pk=line.pk)
+        OrderLine.objects.filter(pk=line.pk).update(refunded_amount=money_quantize(fresh.refunded_amount + part))
         if item is not None:
-            OrderLineItem.objects.filter(pk=item.pk).update(refunded_amount=F("refunded_amount") + part)
-    Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") + amount)
-    Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") + amount)
+            fresh_item = OrderLineItem.objects.get(pk=item.pk)
+            OrderLineItem.objects.filter(pk=item.pk).update(
+                refunded_amount=money_quantize(fresh_item.refunded_amount + part)
+            )
+    order.refresh_from_db()
+    Order.objects.filter(pk=order.pk).update(refunded_total=money_quantize(order.refunded_total + amount))
+    payment.refresh_from_db()
+    Payment.objects.filter(pk=payment.pk).update(refunded_amount=money_quantize(payment.refunded_amount + amount))
     order.refresh_from_db()
     status = Order.Status.REFUNDED if order.refunded_total >= order.total else Order.Status.PARTIALLY_REFUNDED
     Order.objects.filter(pk=order.pk).update(status=status)

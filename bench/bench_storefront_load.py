@@ -72,7 +72,7 @@ def _free_port() -> int:
 
 
 def _psql(sql: str) -> None:
-    subprocess.run(["psql", f"{PG_URL}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)
+    subprocess.run(["psql", f"{PG_URL}/postgres", "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True)  # noqa: S603, S607 (our own fixed commands)
 
 
 async def _drive(base: str, path: str, *, count: int, concurrency: int) -> Run:
@@ -140,11 +140,11 @@ def run() -> list[Figure]:
         return []
     server: subprocess.Popen[bytes] | None = None
     try:
-        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
-        subprocess.run([PYTHON, "-c", SEED], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)  # noqa: S603 (our own fixed commands)
+        subprocess.run([PYTHON, "-c", SEED], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)  # noqa: S603 (our own fixed commands)
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
+        server = subprocess.Popen(  # noqa: S603 (our own fixed commands)
             [str(Path(PYTHON).parent / "gunicorn"), "config.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}"],
             cwd=ROOT,
             env=env,

@@ -19,11 +19,10 @@ def product_ids_by_reference(
             Product.objects.filter(slug__in=slugs, status=Product.Status.PUBLISHED).values_list("slug", "pk")
         )
     if isbns:
-        by_isbn = dict(
-            Variant.objects.filter(isbn13__in=isbns, product__status=Product.Status.PUBLISHED).values_list(
-                "isbn13", "product_id"
-            )
+        rows = Variant.objects.filter(isbn13__in=isbns, product__status=Product.Status.PUBLISHED).values_list(
+            "isbn13", "product_id"
         )
+        by_isbn = {isbn: product_id for isbn, product_id in rows if isbn}
     return by_slug, by_isbn
 
 

@@ -35,7 +35,7 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
         r"^\d{13}$", required=False, help_text=_("Instead of product: the ISBN-13 of one of its editions.")
     )
     occurred_at = serializers.DateTimeField(help_text=_("When it happened (ISO 8601 with a time zone)."))
-    context = serializers.DictField(
+    context = serializers.DictField(  # type: ignore[assignment]  # DRF pops declared fields off the class
         required=False,
         help_text=_("Free-form details such as query, position or utm_source (at most 4,000 characters)."),
     )
@@ -60,7 +60,7 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class EventBatchSerializer(serializers.Serializer[dict[str, Any]]):
-    events = EventInSerializer(many=True, allow_empty=False, max_length=BATCH_MAX_EVENTS)
+    events = EventInSerializer(many=True, allow_empty=False, max_length=BATCH_MAX_EVENTS)  # type: ignore[call-arg]
 
     def validate_events(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Resolve every product reference in two queries; name each item that points nowhere."""

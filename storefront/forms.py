@@ -80,7 +80,7 @@ class SearchForm(forms.Form):
         )
 
 
-class ReviewForm(forms.ModelForm):  # type: ignore[type-arg]
+class ReviewForm(forms.ModelForm[Review]):
     rating = forms.TypedChoiceField(
         label=_("Your rating"),
         coerce=int,

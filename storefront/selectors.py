@@ -169,9 +169,9 @@ def product_list_search(*, territory: str, filters: SearchFilters) -> QuerySet[P
     if filters.topic:
         products = products.filter(topics__in=topic_descendant_ids(slug=filters.topic)).distinct()
     if filters.price_min is not None:
-        products = products.filter(price_from__gte=filters.price_min)
+        products = products.filter(price_from__gte=filters.price_min)  # type: ignore[misc]  # an annotation
     if filters.price_max is not None:
-        products = products.filter(price_from__lte=filters.price_max)
+        products = products.filter(price_from__lte=filters.price_max)  # type: ignore[misc]  # an annotation
     if filters.language:
         products = products.filter(language=filters.language)
     if filters.rating_min is not None:

@@ -18,7 +18,7 @@ from storefront.templatetags.storefront import cover_image_url
 # Each page has one URL per language: the default (zh-Hans) plain, English with ?lang=en.
 LANG_PARAM = "lang"
 HREFLANG = {"zh-hans": "zh-Hans", "en": "en"}
-BOOK_FORMATS = {
+BOOK_FORMATS: dict[str, str] = {
     Variant.Format.EBOOK: "https://schema.org/EBook",
     Variant.Format.AUDIOBOOK: "https://schema.org/AudiobookFormat",
     Variant.Format.PRINT: "https://schema.org/Paperback",

@@ -36,7 +36,7 @@ class ProductSitemap(Sitemap[Product]):
     def lastmod(self, item: Product) -> datetime:
         return item.updated_at
 
-    def priority(self, item: Product) -> float:  # type: ignore[override]
+    def priority(self, item: Product) -> float:
         return 0.9 if item.kind == Product.Kind.BUNDLE else 0.7
 
 

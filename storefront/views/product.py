@@ -88,7 +88,7 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     items = list(product.bundle_items.all()) if product.kind == Product.Kind.BUNDLE else []
     sellable_ids = variant_sellable_ids(variants=variants + [i.variant for i in items], territory=territory)
     user = request.user if request.user.is_authenticated else None
-    owned = user_owns(user, product)  # type: ignore[arg-type]
+    owned = user_owns(user, product)
     reviews = list(review_list_for_product(product=product)[:REVIEWS_SHOWN])
     my_review = next((r for r in reviews if user is not None and r.user_id == user.pk), None)
     if user is not None and my_review is None and owned:
@@ -151,7 +151,7 @@ def lesson_detail(request: HttpRequest, slug: str, position: int) -> HttpRespons
     lesson = next((lesson for lesson in lessons if lesson.position == position), None)
     if lesson is None:
         raise Http404
-    owned = user_owns(request.user if request.user.is_authenticated else None, product)  # type: ignore[arg-type]
+    owned = user_owns(request.user if request.user.is_authenticated else None, product)
     if not owned and not lesson.is_free_preview:
         return _locked(request, product)
     if not owned:
@@ -187,7 +187,7 @@ def chapter_detail(request: HttpRequest, slug: str, number: int) -> HttpResponse
     chapter = next((c for c in chapters if c.number == number), None)
     if chapter is None:
         raise Http404
-    owned = user_owns(request.user if request.user.is_authenticated else None, product)  # type: ignore[arg-type]
+    owned = user_owns(request.user if request.user.is_authenticated else None, product)
     if not owned and not chapter.is_free_preview:
         return _locked(request, product)
     if not owned:

@@ -56,6 +56,8 @@ class Contributor(models.Model):
         verbose_name = _("contributor")
         verbose_name_plural = _("contributors")
         ordering = ["sort_name", "name"]
+        # Imports find a contributor by name.
+        indexes = [models.Index(fields=["name"], name="contributor_name_idx")]
 
     def __str__(self) -> str:
         return self.name

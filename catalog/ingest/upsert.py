@@ -22,7 +22,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model, Q
+from django.db.models import Model
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -123,19 +123,23 @@ def _variant_by_reference(partner: Partner, reference: str) -> tuple[Variant | N
 
 
 def _variant_by_isbn_or_sku(partner: Partner, record: CatalogRecord) -> Variant | None:
-    """The variant with the record's ISBN, else the partner's variant whose SKU is the reference (one query)."""
-    match = Q(sku=record.reference, product__owner=partner)
+    """The variant with the record's ISBN, else the partner's variant whose SKU is the reference.
+
+    Two indexed lookups: one query with OR across a join would scan every variant."""
     if record.isbn13:
-        match |= Q(isbn13=record.isbn13)
-    found = list(Variant.objects.select_related("product").filter(match)[:2])
-    by_isbn = next((v for v in found if record.isbn13 and v.isbn13 == record.isbn13), None)
-    if by_isbn is not None and by_isbn.product.owner_id != partner.pk:
-        raise RecordProblem(
-            "ProductIdentifier",
-            _("ISBN %(isbn)s is already in another partner's catalogue. If the rights moved to you, ask us to move it.")
-            % {"isbn": record.isbn13},
-        )
-    return by_isbn or next((v for v in found if v.sku == record.reference), None)
+        variant = Variant.objects.select_related("product").filter(isbn13=record.isbn13).first()
+        if variant is not None:
+            if variant.product.owner_id != partner.pk:
+                raise RecordProblem(
+                    "ProductIdentifier",
+                    _(
+                        "ISBN %(isbn)s is already in another partner's catalogue. "
+                        "If the rights moved to you, ask us to move it."
+                    )
+                    % {"isbn": record.isbn13},
+                )
+            return variant
+    return Variant.objects.select_related("product").filter(sku=record.reference, product__owner=partner).first()
 
 
 def _find_variant(record: CatalogRecord, partner: Partner) -> tuple[Variant | None, ImportedRecord | None]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import django_stubs_ext
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
@@ -169,6 +170,20 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": TRAINING_TIME_L
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Retrain the recommender nightly (nothing is trained when the data have not changed), keep the
+    # top-m lists of active users fresh, and fail training runs whose worker died.
+    "recommendations-nightly-retrain": {
+        "task": "recommendations.tasks.nightly_retrain",
+        "schedule": crontab(hour=3, minute=30),
+    },
+    "recommendations-topm-incremental": {
+        "task": "recommendations.tasks.refresh_topm_incremental",
+        "schedule": timedelta(minutes=10),
+    },
+    "recommendations-training-sweep": {
+        "task": "recommendations.tasks.training_runs_sweep",
+        "schedule": timedelta(minutes=5),
+    },
     "consent-expiry-sweep": {
         "task": "users.tasks.consent_expiry_sweep",
         "schedule": timedelta(hours=1),
@@ -204,6 +219,15 @@ REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
 
 # Where shoppers are unless they choose otherwise: what is listed and sold follows its rights.
 STOREFRONT_TERRITORY = env.str("STOREFRONT_TERRITORY", default="CN")
+
+# --- Recommendations --------------------------------------------------------
+
+# Every key and its default: recommendations/conf.py. The top-m store is Redis when
+# REDIS_URL is set, else a database table.
+RECOMMENDER: dict[str, object] = {
+    "MODEL": env.str("RECOMMENDER_MODEL", default="tf_hybrid"),
+    "TOPM_STORE": env.str("RECOMMENDER_TOPM_STORE", default="auto"),
+}
 
 # --- Auth -------------------------------------------------------------------
 

@@ -4,7 +4,6 @@ from django.urls import path
 
 from recommendations import api
 
-
 urlpatterns = [
     path("recommendations/me", api.MyRecommendationsView.as_view(), name="recommendations-me"),
     path("recommendations/users/<int:user_id>", api.UserRecommendationsView.as_view(), name="recommendations-user"),

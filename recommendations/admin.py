@@ -43,7 +43,7 @@ class ReadOnlyInline(admin.TabularInline[Any, Any]):
 class TrainingRunEventInline(ReadOnlyInline):
     model = TrainingRunEvent
     fields = ["at", "from_state", "to_state", "note"]
-    readonly_fields = fields
+    readonly_fields = ["at", "from_state", "to_state", "note"]
 
 
 def _progress_bar(run: TrainingRun) -> str:
@@ -128,7 +128,8 @@ class StartTrainingForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("main", _("main (the configured model)"))] + [(n, n) for n in model_names()]
+        choices = [("main", _("main (the configured model)"))] + [(n, n) for n in model_names()]
+        self.fields["model"].choices = choices  # type: ignore[attr-defined]
 
     def clean_params(self) -> dict[str, Any] | None:
         value = self.cleaned_data.get("params")

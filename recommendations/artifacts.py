@@ -82,11 +82,8 @@ def artifact_save(serving: ServingModel, *, directory: Path | None = None) -> Pa
     staging.mkdir(parents=True)
     serving.model.save(staging / "model")
     serving.popularity.save(staging / "popularity")
-    np.savez(
-        staging / SERVING_ARRAYS,
-        items=np.asarray(serving.items.ids, dtype=np.int64),
-        **_csr_arrays("neighbours", serving.neighbours),
-    )
+    arrays = {"items": np.asarray(serving.items.ids, dtype=np.int64), **_csr_arrays("neighbours", serving.neighbours)}
+    np.savez(staging / SERVING_ARRAYS, **arrays)  # type: ignore[arg-type]
     meta = {
         "format": ARTIFACT_FORMAT,
         "tag": serving.tag,
@@ -169,11 +166,11 @@ def _cached(cache: dict[str, Any], path: str, loader: Any) -> Any:
 
 def serving_model_load(path: str | Path) -> ServingModel:
     """The full model of an artifact directory, cached per process (the last two used)."""
-    return _cached(_SERVING_CACHE, str(path), _load)  # type: ignore[no-any-return]
+    return _cached(_SERVING_CACHE, str(path), _load)
 
 
 def item_neighbours_load(path: str | Path) -> ItemNeighbours:
-    return _cached(_NEIGHBOUR_CACHE, str(path), _load_neighbours)  # type: ignore[no-any-return]
+    return _cached(_NEIGHBOUR_CACHE, str(path), _load_neighbours)
 
 
 def artifact_caches_clear() -> None:

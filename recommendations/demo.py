@@ -48,7 +48,7 @@ def load(*, stdout: Any = None) -> str:
     if active is None:
         return "(no model is active)"
     if active.topm_refreshed_at is None or request.created:
-        refresh_topm.apply(args=[active.pk])
+        refresh_topm.apply(args=(active.pk,))
         active.refresh_from_db()
     return (
         f"({active.tag} active: NDCG@{active.metrics.get('k', '?')} {active.ndcg:.3f} on "

@@ -123,7 +123,7 @@ def reason_text(reason: dict[str, object], *, titles: dict[int, str], topics: di
 
 def _reason_lookups(reasons: Iterable[dict[str, object]]) -> tuple[dict[int, str], dict[str, str]]:
     reasons = list(reasons)
-    product_ids = {int(r["product"]) for r in reasons if isinstance(r.get("product"), int)}
+    product_ids = {r["product"] for r in reasons if isinstance(r.get("product"), int)}
     slugs = {str(r["topic"]) for r in reasons if r.get("topic")}
     titles = dict(Product.objects.filter(pk__in=product_ids).values_list("pk", "title")) if product_ids else {}
     topics = {t.slug: t.display_name for t in Topic.objects.filter(slug__in=slugs)} if slugs else {}

@@ -74,7 +74,7 @@ class RecommendationItemSerializer(serializers.Serializer[Any]):
 class RecommendationListSerializer(serializers.Serializer[Any]):
     model_version = serializers.CharField(help_text=_("The model version tag, or “popularity” for the fallback."))
     slot = serializers.CharField()
-    source = serializers.ChoiceField(choices=["model", "fallback"])
+    source = serializers.ChoiceField(choices=["model", "fallback"])  # type: ignore[assignment]
     rec = serializers.CharField(help_text=_("Append ?rec=<this> to product links so a purchase is attributed."))
     items = RecommendationItemSerializer(many=True)
 

@@ -117,6 +117,10 @@ class DatabaseTopMStore(TopMStore):
         TopMEntry.objects.filter(user_id__in=list(user_ids)).delete()
 
 
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
 class RedisTopMStore(TopMStore):
     name = "redis"
 
@@ -160,7 +164,7 @@ class RedisTopMStore(TopMStore):
         if not raw:
             return None
         try:
-            data = {k.decode(): v.decode() for k, v in raw.items()}
+            data = {_text(k): _text(v) for k, v in raw.items()}
             items = [StoredItem.from_dict(i) for i in json.loads(data["items"])]
             computed_at = parse_datetime(data["at"])
             if computed_at is None:

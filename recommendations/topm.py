@@ -152,8 +152,8 @@ def topm_compute(
             exclude_seen=False,
             user_features=None if user_features is None else user_features[warm],
         )
-        for i, row in enumerate(warm):
-            chosen[int(row)] = (top.items[i], top.scores[i])
+        for i, row_index in enumerate(warm.tolist()):
+            chosen[row_index] = (top.items[i], top.scores[i])
     if len(cold):
         top = serving.popularity.recommend(
             rows[cold],
@@ -163,8 +163,8 @@ def topm_compute(
             exclude_seen=False,
             user_features=user_topics[cold],
         )
-        for i, row in enumerate(cold):
-            chosen[int(row)] = (top.items[i], top.scores[i])
+        for i, row_index in enumerate(cold.tolist()):
+            chosen[row_index] = (top.items[i], top.scores[i])
 
     topic_slugs = serving.topic_slugs
     item_topics = serving.popularity.item_interests

@@ -24,6 +24,7 @@ urlpatterns = [
     path("cart/", shop.cart_view, name="cart"),
     path("cart/add/", shop.cart_add_view, name="cart-add"),
     path("cart/lines/<int:line_id>/", shop.cart_line_update, name="cart-line"),
+    path("cart/coupons/", shop.cart_coupon, name="cart-coupon"),
     path("checkout/", shop.checkout, name="checkout"),
     path("checkout/return/<str:key>/", shop.checkout_return, name="checkout-return"),
     path("orders/", library.order_history, name="orders"),

@@ -17,6 +17,7 @@ from catalog.models import Variant
 from commerce.models import Order
 from commerce.selectors import cart_summary, order_get_for_user
 from commerce.services.cart import cart_add, cart_find, cart_get_or_create, cart_line_remove, cart_line_set_quantity
+from commerce.services.cart_coupons import cart_coupon_apply, cart_coupon_remove
 from commerce.services.checkout import checkout_create, checkout_lines_from_cart
 from core.errors import DomainError
 from insights.models import Event
@@ -93,6 +94,29 @@ def cart_line_update(request: HttpRequest, line_id: int) -> HttpResponse:
             messages.error(request, _("Enter a quantity as a whole number."))
         except DomainError as error:
             messages.error(request, error.message)
+    return redirect("storefront:cart")
+
+
+@require_POST
+def cart_coupon(request: HttpRequest) -> HttpResponse:
+    """Enter a coupon code in the cart, or take one out (``action=remove``)."""
+    code = request.POST.get("code", "").strip()
+    if request.POST.get("action") == "remove":
+        cart = cart_find(user=_shopper(request), session=request.session)
+        if cart is not None and code:
+            cart_coupon_remove(cart=cart, code=code)
+            messages.success(request, _("Code %(code)s removed.") % {"code": code[:40]})
+        return redirect("storefront:cart")
+    if not code:
+        messages.error(request, _("Enter a coupon code."))
+        return redirect("storefront:cart")
+    try:
+        cart = cart_get_or_create(user=_shopper(request), session=request.session)
+        cart_coupon_apply(cart=cart, code=code, territory=shopper_territory(request))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Code %(code)s is in your cart.") % {"code": code[:40].upper()})
     return redirect("storefront:cart")
 
 

@@ -160,3 +160,30 @@ def test_sitemap_index_and_sections(client, world):
     products = client.get("/sitemap-products.xml").content.decode()
     assert "/products/positive-psychology-bundle/" in products and "<lastmod>" in products
     assert "/topics/psychology/" in client.get("/sitemap-topics.xml").content.decode()
+
+
+def test_a_coupon_entered_in_the_cart_lowers_the_total_and_the_payment(client, world, user):
+    from decimal import Decimal
+
+    from tests.factories.promotions import CouponFactory
+
+    CouponFactory(kind="percentage", value=Decimal("10"), code="SPRING10")
+    client.force_login(user)
+    _add(client, world.bundle)
+    cart = client.post("/cart/coupons/", {"code": "spring10"}, follow=True).content.decode()
+    assert "SPRING10" in cart
+    assert "¥179.10" in cart  # 199.00 less 10 %
+    page = client.get("/checkout/").content.decode()
+    assert "¥179.10" in page
+    key = re.search(r'name="idempotency_key" value="([0-9a-f]+)"', page).group(1)
+    client.post("/checkout/", {"idempotency_key": key})
+    assert Order.objects.get().total == Decimal("179.10")
+
+
+def test_an_unknown_coupon_is_explained(client, world):
+    client.cookies["django_language"] = "en"
+    _add(client, world.course)
+    html = client.post("/cart/coupons/", {"code": "NOPE"}, follow=True).content.decode()
+    assert "There is no coupon with the code NOPE" in html
+    removed = client.post("/cart/coupons/", {"code": "NOPE", "action": "remove"}, follow=True)
+    assert removed.status_code == 200

@@ -18,6 +18,7 @@ api_v1 = [
     path("", include("insights.privacy_api_urls")),
     path("", include("promotions.api_urls")),
     path("", include("recommendations.api_urls")),
+    path("", include("settlements.api_urls")),
 ]
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("", include("users.urls")),
     path("", include("catalog.urls")),
     path("", include("commerce.urls")),
+    path("", include("settlements.urls")),
     path("", include("insights.urls")),
     path("", include("insights.privacy_urls")),
     path("", include("promotions.urls")),

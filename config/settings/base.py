@@ -196,6 +196,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "insights-profiles-full": {"task": "insights.profiles_refresh", "schedule": timedelta(days=1), "args": ["full"]},
     "insights-deletion-notices": {"task": "insights.deletion_notices_sweep", "schedule": timedelta(hours=1)},
     "insights-audit-retention": {"task": "insights.audit_purge_expired", "schedule": timedelta(days=1)},
+    # Last month's settlement as a draft; idempotent, so checking every few hours is enough.
+    "settlements-monthly-draft": {"task": "settlements.tasks.settle_previous_month", "schedule": timedelta(hours=6)},
 }
 
 # --- Payments ---------------------------------------------------------------

@@ -77,6 +77,7 @@ from settlements.services.sql import (
     half_up,
     insert_select,
     int_expr,
+    int_sum,
     money_from_cents,
     rate_millionths,
     update_from,
@@ -205,14 +206,14 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
     weight_sum = Subquery(
         OrderLineItem.objects.filter(line_id=OuterRef("line_id"))
         .values("line_id")
-        .annotate(total=Sum(cents("standalone_price")))
+        .annotate(total=int_sum(cents("standalone_price")))
         .values("total")[:1],
         output_field=INT,
     )
     weight_count = Subquery(
         OrderLineItem.objects.filter(line_id=OuterRef("line_id"))
         .values("line_id")
-        .annotate(n=Sum(Value(1)))
+        .annotate(n=int_sum(Value(1)))
         .values("n")[:1],
         output_field=INT,
     )
@@ -233,7 +234,7 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
         )
         .annotate(
             rank=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("remainder").desc(), F("pk").asc()]),
-            floor_total=Window(Sum("floor_part"), partition_by=[F("line_id")]),
+            floor_total=Cast(Window(Sum("floor_part"), partition_by=[F("line_id")]), INT),
         )
     )
     list_cents = int_expr(
@@ -305,7 +306,7 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
             | Q(refund__completed_at=OuterRef("refund__completed_at"), pk__lt=OuterRef("pk"))
         )
         .values("order_line_id")
-        .annotate(total=Sum(cents("amount")))
+        .annotate(total=int_sum(cents("amount")))
         .values("total")[:1]
     )
     refund_c = int_expr(Value(0) - cents("amount"))
@@ -463,11 +464,11 @@ def items_assign_tier_positions(*, run: SettlementRun) -> int:
         year_start__isnull=False,
     )
     window = Window(
-        Sum("measure"),
+        Sum("measure", output_field=INT),
         partition_by=[F("contract_id"), F("format"), F("rule_channel"), F("year_start")],
         order_by=[F("run_id").asc(), F("occurred_at").asc(), F("id").asc()],
     )
-    source = in_scope.annotate(cum=window).annotate(cb=int_expr(F("cum") - F("measure"))).values("id", "cb")
+    source = in_scope.annotate(cum=Cast(window, INT)).annotate(cb=int_expr(F("cum") - F("measure"))).values("id", "cb")
     # Only this run's rows are written; earlier runs' rows only count.
     return update_from(SettlementItem, {"cum_before": "cb"}, source, key="id", run_id=run.pk)
 
@@ -611,13 +612,13 @@ def commissions_due(*, run: SettlementRun, end: datetime) -> QuerySet[Any] | Non
             refund__completed_at__lt=end,
         )
         .values("order_line_id")
-        .annotate(total=Sum(cents("amount")))
+        .annotate(total=int_sum(cents("amount")))
         .values("total")[:1]
     )
     settled = (
         StatementLine.objects.filter(kind=StatementLine.Kind.COMMISSION, commission_id=OuterRef("pk"))
         .values("commission_id")
-        .annotate(total=Sum(cents("amount")))
+        .annotate(total=int_sum(cents("amount")))
         .values("total")[:1]
     )
     paid_c = cents(Subquery(line.values("price_paid")[:1], output_field=MONEY))

@@ -22,7 +22,7 @@ from commerce.models import Payment, Refund
 from core.money import money_quantize
 from settlements.models import SettlementItem, SettlementRun, Statement, StatementLine
 from settlements.services.computation import PAID, period_bounds
-from settlements.services.sql import INT, MONEY, cents, int_expr
+from settlements.services.sql import INT, MONEY, cents, int_expr, int_sum
 
 ZERO = Decimal("0.00")
 Kind = StatementLine.Kind
@@ -70,7 +70,7 @@ def run_report_build(*, run: SettlementRun) -> dict[str, Any]:
     parts = (
         StatementLine.objects.filter(item_id=OuterRef("pk"), kind=Kind.SALE)
         .values("item_id")
-        .annotate(t=Sum(cents("basis")))
+        .annotate(t=int_sum(cents("basis")))
         .values("t")[:1]
     )
     tier_mismatches = (
@@ -84,7 +84,7 @@ def run_report_build(*, run: SettlementRun) -> dict[str, Any]:
         StatementLine.objects.filter(statement_id=OuterRef("pk"))
         .exclude(kind=Kind.PAYABLE)
         .values("statement_id")
-        .annotate(t=Sum(cents("amount")))
+        .annotate(t=int_sum(cents("amount")))
         .values("t")[:1]
     )
     # Compared in integer cents: SQLite sums decimals as floating point.

@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, models
-from django.db.models import ExpressionWrapper, F, Value
+from django.db.models import ExpressionWrapper, F, Sum, Value
 from django.db.models.functions import Cast, Round
 
-INT = models.BigIntegerField()
-MONEY = models.DecimalField(max_digits=14, decimal_places=2)
+INT: models.BigIntegerField[Any, Any] = models.BigIntegerField()
+MONEY: models.DecimalField[Any, Any] = models.DecimalField(max_digits=14, decimal_places=2)
 RATE_SCALE = 1_000_000  # a rate of 12.5 % is 125_000 millionths
 INFINITY = 10**15
 
@@ -38,6 +38,12 @@ def int_expr(expression: Any) -> Any:
     return ExpressionWrapper(expression, output_field=INT)
 
 
+def int_sum(expression: Any) -> Any:
+    """SUM of integers as an integer (PostgreSQL sums bigint as numeric, which would turn the
+    integer divisions that round amounts into exact ones)."""
+    return Cast(Sum(expression, output_field=INT), INT)
+
+
 def half_up(numerator: Any, denominator: Any) -> Any:
     """``round(numerator / denominator)`` half up, for a non-negative numerator and a positive
     denominator, in integers: ``(2n + d) div 2d``. Each operand appears once or twice, so nested
@@ -50,6 +56,13 @@ def money_from_cents(expression: Any) -> Any:
     return ExpressionWrapper(expression * Value(Decimal("0.01")), output_field=MONEY)
 
 
+def _column(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    assert field.column
+    return field.column
+
+
 def insert_select(model: type[models.Model], columns: dict[str, Any], queryset: models.QuerySet[Any]) -> int:
     """``INSERT INTO model (columns…) SELECT …`` from ``queryset`` annotated with ``columns``
     (field name → expression). Returns the number of rows inserted."""
@@ -58,7 +71,7 @@ def insert_select(model: type[models.Model], columns: dict[str, Any], queryset: 
     query = queryset.annotate(**aliases).values(*aliases.keys()).query
     sql, params = query.sql_with_params()
     table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in columns)
+    cols = ", ".join(connection.ops.quote_name(_column(model, name)) for name in columns)
     with connection.cursor() as cursor:
         # Identifiers come from model metadata, values are parameters.
         cursor.execute(f"INSERT INTO {table} ({cols}) {sql}", params)
@@ -78,10 +91,10 @@ def update_from(
     sql, params = source.query.sql_with_params()
     table = connection.ops.quote_name(model._meta.db_table)
     assignments = ", ".join(
-        f"{connection.ops.quote_name(model._meta.get_field(field).column)} = s.{connection.ops.quote_name(alias)}"
+        f"{connection.ops.quote_name(_column(model, field))} = s.{connection.ops.quote_name(alias)}"
         for field, alias in set_columns.items()
     )
-    pk = connection.ops.quote_name(model._meta.pk.column)  # type: ignore[union-attr]
+    pk = connection.ops.quote_name(_column(model, "id"))
     run_column = connection.ops.quote_name("run_id")
     with connection.cursor() as cursor:
         cursor.execute(
@@ -101,6 +114,7 @@ __all__ = [
     "half_up",
     "insert_select",
     "int_expr",
+    "int_sum",
     "money_from_cents",
     "rate_millionths",
     "update_from",

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 
 def _write_ratings(path: Path, *, sep: str = ",", header: bool = True, timestamps: bool = False) -> None:
@@ -114,13 +115,14 @@ def test_tab_separated_file_without_header_and_a_given_split(tmp_path: Path) -> 
 def test_bad_input_gets_a_clear_error(tmp_path: Path, arguments: list[str], message: str) -> None:
     ratings = tmp_path / "ratings.csv"
     _write_ratings(ratings)
-    with pytest.raises(CommandError, match=message):
-        call_command(
-            "recsys_evaluate",
-            *[a.replace("{ratings}", str(ratings)) for a in arguments],
-            "--no-progress",
-            stdout=StringIO(),
-        )
+    arguments = [a.replace("{ratings}", str(ratings)) for a in arguments]
+    with translation.override("en"), pytest.raises(CommandError, match=message):
+        call_command("recsys_evaluate", *arguments, "--no-progress", stdout=StringIO())
+
+
+def test_errors_are_in_the_active_language() -> None:
+    with translation.override("zh-hans"), pytest.raises(CommandError, match="--k 至少为 1"):
+        call_command("recsys_evaluate", "--ratings", "x.csv", "--k", "0", "--no-progress", stdout=StringIO())
 
 
 def test_a_non_numeric_rating_names_the_line(tmp_path: Path) -> None:

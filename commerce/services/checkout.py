@@ -23,7 +23,7 @@ from commerce.models import Cart, CartLine, Order, OrderEvent, OrderLine, OrderL
 from commerce.payments.registry import default_provider_name, provider_get, provider_names
 from commerce.selectors import cart_coupon_codes_for_user, entitlement_product_ids, variant_granted_products
 from commerce.services.cart import _quantity_check, lines_overlap_check, variant_purchase_check
-from commerce.services.order_promotions import order_promotions_apply
+from commerce.services.order_promotions import order_promotions_price, order_promotions_redeem
 from commerce.services.payments import order_cancel_locked
 from core.money import money_quantize, money_split
 from promotions.attribution import Attribution
@@ -204,7 +204,7 @@ def _checkout_commit(
     currency = lines[0].variant.currency
     number = _order_number()
     codes = list(coupon_codes) if coupon_codes is not None else cart_coupon_codes_for_user(user=user)
-    promoted = order_promotions_apply(
+    promoted = order_promotions_price(
         order_number=number,
         user=user,
         lines=lines,
@@ -254,6 +254,8 @@ def _checkout_commit(
         order=order, provider=provider_name, amount=order.total, currency=currency, return_url=return_url
     )
     _supersede_unpaid_orders(user=user, new_order=order, product_ids=granted_product_ids)
+    # Last: from here to the commit the coupons' rows are locked (other checkouts using them wait).
+    order_promotions_redeem(promoted=promoted, order_number=order.number, user=user)
     return CheckoutResult(order=order, payment=payment, created=True)
 
 

@@ -4,8 +4,9 @@ what became of the order afterwards.
 ========================================  =========================================================
 commerce                                  promotions
 ========================================  =========================================================
-checkout (order's transaction)            ``promotion_checkout_apply``: price, redeem coupons;
-                                          ``order_line_attribution`` per line
+checkout (order's transaction)            ``promotion_checkout_price`` and ``order_line_attribution``
+                                          per line first; ``promotion_checkout_redeem`` last, so a
+                                          popular coupon's row is locked only until the commit
 payment captured (same transaction)       ``promotion_order_paid``: campaign conversions, referral
                                           commissions (replay-safe)
 order failed, expired or cancelled        ``promotion_order_abandoned``: coupons released
@@ -21,7 +22,8 @@ unique across all orders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +49,8 @@ from promotions.services.checkout import (
     PaidLine,
     PaidSummary,
     order_line_attribution,
-    promotion_checkout_apply,
+    promotion_checkout_price,
+    promotion_checkout_redeem,
     promotion_line_refunded,
     promotion_order_abandoned,
     promotion_order_paid,
@@ -82,6 +85,8 @@ class PromotedLine:
 class PromotedOrder:
     priced: PricedCart
     lines: list[PromotedLine]
+    codes: list[str]
+    at: datetime
 
     @property
     def subtotal(self) -> Decimal:
@@ -92,7 +97,7 @@ class PromotedOrder:
         return sum((line.discount for line in self.lines), ZERO)
 
 
-def order_promotions_apply(
+def order_promotions_price(
     *,
     order_number: str,
     user: User,
@@ -102,13 +107,12 @@ def order_promotions_apply(
     attribution: Attribution | None,
     at: datetime,
 ) -> PromotedOrder:
-    """Price the order's lines with every offer in force and ``codes``, redeem the coupons, and build
-    each line's attribution. Caller is inside the order's transaction and holds the user's lock.
+    """Price the order's lines with every offer in force and ``codes``, and build each line's
+    attribution. Redeems nothing: ``order_promotions_redeem`` does, last in the order's transaction.
 
     Raises ``CouponExhausted`` ("coupon used up"), ``CouponAlreadyUsed``,
     ``CouponHeldByUnpaidOrder`` or ``CouponNotApplicable`` when an entered code
-    does not apply any more: the caller's transaction rolls back, so nothing is
-    redeemed and no order exists at a wrong price.
+    does not apply any more, so no order is made at a wrong price.
     """
     items = [
         CartItem(
@@ -119,9 +123,8 @@ def order_promotions_apply(
         )
         for line in lines
     ]
-    try:
-        priced = promotion_checkout_apply(
-            order_number=order_number,
+    with _clearer_coupon_errors(user=user, codes=codes):
+        priced = promotion_checkout_price(
             user=user,
             items=items,
             codes=codes,
@@ -129,11 +132,6 @@ def order_promotions_apply(
             is_first_order=user_is_first_order(user),
             at=at,
         )
-    except CouponAlreadyUsed as exc:
-        held = _held_by_unpaid_order(user=user, codes=codes)
-        if held is None:
-            raise
-        raise held from exc
     promoted: list[PromotedLine] = []
     for item, line in zip(items, lines, strict=True):
         priced_line = priced.line(item.ref)
@@ -151,10 +149,31 @@ def order_promotions_apply(
                 attribution=order_line_attribution_document(promotion=promotion, touches=touches),
             )
         )
-    result = PromotedOrder(priced=priced, lines=promoted)
+    result = PromotedOrder(priced=priced, lines=promoted, codes=list(codes), at=at)
     # The engine allocates to the cent; the order's constraints rely on it.
     assert result.discount == money_quantize(priced.discount), (result.discount, priced.discount)
     return result
+
+
+def order_promotions_redeem(*, promoted: PromotedOrder, order_number: str, user: User) -> None:
+    """Redeem the coupons the order was priced with. Call it last in the order's transaction
+    (after the order's rows are written): from here to the commit each coupon's row is locked,
+    and every other checkout using that coupon waits. Raises as ``order_promotions_price`` does
+    (``CouponExhausted`` when a concurrent checkout took the last use); the caller's
+    transaction then rolls back and no order exists."""
+    with _clearer_coupon_errors(user=user, codes=promoted.codes):
+        promotion_checkout_redeem(priced=promoted.priced, order_number=order_number, user=user, at=promoted.at)
+
+
+@contextmanager
+def _clearer_coupon_errors(*, user: User, codes: Sequence[str]) -> Iterator[None]:
+    try:
+        yield
+    except CouponAlreadyUsed as exc:
+        held = _held_by_unpaid_order(user=user, codes=codes)
+        if held is None:
+            raise
+        raise held from exc
 
 
 def _held_by_unpaid_order(*, user: User, codes: Sequence[str]) -> CouponHeldByUnpaidOrder | None:

@@ -11,7 +11,10 @@ order's transaction)   codes=..., ...)`` → the ``PricedCart`` to charge. It re
                        coupons race-free; a code that no longer applies raises
                        (``CouponExhausted`` "coupon used up", ``CouponAlreadyUsed``,
                        ``CouponNotApplicable``) so the order is not created at a wrong
-                       price. Then, per line, ``order_line_attribution(priced=...,
+                       price. (Or its two halves: ``promotion_checkout_price`` first,
+                       ``promotion_checkout_redeem`` last before the commit, which
+                       keeps a popular coupon's row locked for the shortest time.)
+                       Then, per line, ``order_line_attribution(priced=...,
                        line_ref=..., product_id=..., attribution=attribution_for_request(
                        request))`` → a JSON dict to store on the order line.
 payment captured       ``promotion_order_paid(order_number=..., buyer=..., lines=[PaidLine
@@ -85,6 +88,64 @@ def cart_price_for(
     )
 
 
+def promotion_checkout_price(
+    *,
+    user: User,
+    items: Sequence[CartItem | tuple[Variant, int]],
+    codes: Sequence[str] = (),
+    territory: str = "CN",
+    is_first_order: bool = False,
+    at: datetime | None = None,
+) -> PricedCart:
+    """The price to charge, or the reason an entered code stops checkout. Redeems nothing.
+
+    Raises ``CouponExhausted``, ``CouponAlreadyUsed`` or ``CouponNotApplicable``
+    (the reason in the shopper's language) when any entered code does not
+    apply; a code left out only because a better combination won does not.
+    """
+    priced = cart_price_for(
+        items=items, user=user, codes=codes, territory=territory, is_first_order=is_first_order, at=at
+    )
+    hard = [r for r in priced.rejected if r.reason not in SOFT_REJECTIONS]
+    if hard:
+        problem = hard[0]
+        if problem.reason == "used_up":
+            raise CouponExhausted(problem.code)
+        if problem.reason == "already_used":
+            raise CouponAlreadyUsed(problem.code)
+        raise CouponNotApplicable(str(problem.message))
+    if priced.applied_codes and not user.is_authenticated:
+        raise NotAllowed(_("Log in to use a coupon."))
+    return priced
+
+
+@transaction.atomic
+def promotion_checkout_redeem(
+    *, priced: PricedCart, order_number: str, user: User, at: datetime | None = None
+) -> list[Redemption]:
+    """Redeem every coupon ``priced`` applied, for ``order_number``; all or nothing.
+
+    Coupons are taken in primary-key order (so two checkouts never wait on each
+    other's coupons crosswise). Call it as late as possible in the order's
+    transaction: a coupon's row stays locked from here to the commit, and every
+    checkout using that coupon waits for it. Raises as ``coupon_redeem`` does
+    (``CouponExhausted`` when the last use went to a concurrent checkout).
+    """
+    at = at or timezone.now()
+    applied = sorted((a for a in priced.adjustments if a.kind == "coupon"), key=lambda a: a.source_id)
+    return [
+        coupon_redeem(
+            code=adjustment.code,
+            user=user,
+            order_number=order_number,
+            discount=adjustment.amount,
+            currency=priced.currency,
+            at=at,
+        )
+        for adjustment in applied
+    ]
+
+
 def promotion_checkout_apply(
     *,
     order_number: str,
@@ -97,36 +158,18 @@ def promotion_checkout_apply(
 ) -> PricedCart:
     """Price the order and redeem its coupons, all or nothing. Call inside the order's transaction.
 
-    Raises (and so leaves nothing redeemed once the caller's transaction rolls
-    back) when any entered code does not apply any more, with the reason in the
-    shopper's language; a code left out only because a better combination won
-    does not stop checkout.
+    ``promotion_checkout_price`` then ``promotion_checkout_redeem``: raises (and
+    so leaves nothing redeemed once the caller's transaction rolls back) when
+    any entered code does not apply any more, with the reason in the shopper's
+    language; a code left out only because a better combination won does not
+    stop checkout.
     """
     at = at or timezone.now()
     with transaction.atomic():
-        priced = cart_price_for(
+        priced = promotion_checkout_price(
             items=items, user=user, codes=codes, territory=territory, is_first_order=is_first_order, at=at
         )
-        hard = [r for r in priced.rejected if r.reason not in SOFT_REJECTIONS]
-        if hard:
-            problem = hard[0]
-            if problem.reason == "used_up":
-                raise CouponExhausted(problem.code)
-            if problem.reason == "already_used":
-                raise CouponAlreadyUsed(problem.code)
-            raise CouponNotApplicable(str(problem.message))
-        applied = [a for a in priced.adjustments if a.kind == "coupon"]
-        if applied and not user.is_authenticated:
-            raise NotAllowed(_("Log in to use a coupon."))
-        for adjustment in applied:
-            coupon_redeem(
-                code=adjustment.code,
-                user=user,
-                order_number=order_number,
-                discount=adjustment.amount,
-                currency=priced.currency,
-                at=at,
-            )
+        promotion_checkout_redeem(priced=priced, order_number=order_number, user=user, at=at)
     return priced
 
 

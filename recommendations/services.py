@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -479,7 +479,6 @@ def training_run_execute(*, run_id: int, worker: str = "") -> TrainingRun:
             version = _train(run, tag=tag)
     except Exception as exc:
         artifact_delete(path)
-        close_old_connections()
         message = str(exc) if isinstance(exc, TrainingDataMissing | ModelError) else f"{type(exc).__name__}: {exc}"
         logger.exception("training run %s failed", run.pk)
         with transaction.atomic():

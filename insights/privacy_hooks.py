@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 def register() -> None:
     from insights import privacy_admin, privacy_tasks  # noqa: F401  (admin registrations, Celery tasks)
     from users.models import Consent, Partner
-    from users.portal import PortalSection, portal_section_register
+    from users.portal import AccountLink, PortalSection, account_link_register, portal_section_register
     from users.scopes import scope_register
 
     scope_register(name="insights:read", description=_("Ask aggregate, anonymised audience insights"))
@@ -32,6 +32,7 @@ def register() -> None:
             applies_to=lambda partner: partner.kind != Partner.Kind.PLATFORM,
         )
     )
+    account_link_register(AccountLink(key="mydata", title=_("My data"), url_name="privacy:my-data"))
     post_save.connect(consent_saved, sender=Consent, dispatch_uid="insights.privacy.consent_saved")
 
 

@@ -1,4 +1,4 @@
-"""The partner portal's sections.
+"""The partner portal's sections and the shopper's account menu.
 
 Apps above ``users`` own the portal pages for their data (catalogue uploads,
 statements, audiences) and register a link here from ``AppConfig.ready()``.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from users.models import Partner
 
@@ -32,3 +33,28 @@ def portal_section_register(section: PortalSection) -> None:
 
 def sections_for(*, partner: Partner) -> list[tuple[str | Promise, str]]:
     return [(s.title, reverse(s.url_name, kwargs={"slug": partner.slug})) for s in _SECTIONS if s.applies_to(partner)]
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A page in the shopper's account menu, owned by an app above ``users``."""
+
+    key: str
+    title: str | Promise
+    url_name: str
+
+
+_ACCOUNT_LINKS: list[AccountLink] = [
+    AccountLink(key="profile", title=_("Profile"), url_name="users:profile"),
+    AccountLink(key="consents", title=_("Data sharing"), url_name="users:consents"),
+]
+
+
+def account_link_register(link: AccountLink) -> None:
+    if all(existing.key != link.key for existing in _ACCOUNT_LINKS):
+        _ACCOUNT_LINKS.append(link)
+
+
+def account_links() -> list[tuple[str, str | Promise, str]]:
+    """(key, title, url) of every account page, in registration order."""
+    return [(link.key, link.title, reverse(link.url_name)) for link in _ACCOUNT_LINKS]

@@ -43,3 +43,10 @@ def test_account_pages_require_login(client):
     for url in ["/accounts/profile/", "/accounts/consents/", "/partner/"]:
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
+
+
+def test_account_menu_lists_pages_registered_by_higher_apps(client, user):
+    client.force_login(user)
+    html = client.get("/accounts/profile/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'href="/accounts/consents/"' in html
+    assert 'href="/accounts/my-data/"' in html

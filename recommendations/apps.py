@@ -8,7 +8,7 @@ class RecommendationsConfig(AppConfig):
 
     def ready(self) -> None:
         from core.demo import demo_loader_register
-        from recommendations import demo
+        from recommendations import demo, receivers
         from recommendations.store import connect_setting_changes
         from users.scopes import scope_register
 
@@ -18,3 +18,4 @@ class RecommendationsConfig(AppConfig):
         )
         demo_loader_register(app_label="recommendations", loader=demo.load)
         connect_setting_changes()
+        receivers.connect()

@@ -132,3 +132,13 @@ def test_the_redis_store_keeps_one_hash_per_user_with_the_model_version(db, user
     assert stored.items[0].reason == {"code": "because_bought", "product": 3}
     store.delete([user.pk])
     assert store.read(user.pk) is None
+
+
+def test_an_erased_account_keeps_no_stored_list(recsys_settings, world):
+    from insights.user_rights import account_erased
+
+    _active_version()
+    user = world.users[4]
+    assert TopMEntry.objects.filter(user=user).exists()
+    account_erased.send(sender=type(user), user_id=user.pk, reference="erased-x")
+    assert not TopMEntry.objects.filter(user=user).exists()

@@ -475,7 +475,8 @@ class PartnerProductSerializer(serializers.ModelSerializer[Product]):
         summary = bundle_summary(product)
         return BundleDetailSerializer(summary).data if summary else None
 
-    @extend_schema_field(OpenApiTypes.STR)
+    # A draft or withdrawn product has no storefront page: null.
+    @extend_schema_field(serializers.CharField(allow_null=True, help_text=_("The product's storefront page.")))
     def get_url(self, product: Product) -> str | None:
         return _storefront_url(product) if product.status == Product.Status.PUBLISHED else None
 

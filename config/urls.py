@@ -9,6 +9,10 @@ from core.views import healthz
 admin.site.site_header = _("Zhiqiao administration")
 admin.site.site_title = _("Zhiqiao admin")
 
+# Under /api/ a missing address or a crash answers with the API's JSON error body.
+handler404 = "core.views.page_not_found"
+handler500 = "core.views.server_error"
+
 api_v1 = [
     path("", include("users.api_urls")),
     path("", include("catalog.api_urls")),

@@ -47,7 +47,7 @@ def load(*, stdout: Any = None) -> str:
     active = ModelVersion.objects.filter(is_active=True).first()
     if active is None:
         return "(no model is active)"
-    if active.topm_refreshed_at is None or request.created:
+    if active.topm_refreshed_at is None:  # not yet refreshed by the promotion (e.g. no worker running)
         refresh_topm.apply(args=(active.pk,))
         active.refresh_from_db()
     return (

@@ -1,11 +1,17 @@
 """Demo orders: each demo shopper has bought a few things (one of them a bundle
 where the catalogue has one), paid through the sandbox's real signed webhook,
-and one shopper has had a book refunded. Safe to run twice: a shopper who
+and one shopper has had a book refunded. Each first purchase came from the
+joint reading-season campaign and used its public coupon where it applies, so
+the campaign's report has conversions. Safe to run twice: a shopper who
 already has demo orders is left as they are."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from functools import partial
 from typing import Any
+
+from django.utils import timezone
 
 from catalog.models import Variant
 from catalog.selectors import variant_list_sellable
@@ -16,6 +22,9 @@ from commerce.payments.sandbox import SandboxProvider
 from commerce.selectors import entitlement_product_ids, variant_granted_products
 from commerce.services import CheckoutLine, RefundTarget, checkout_create, refund_create, webhook_receive
 from commerce.services.cart import lines_overlap_check
+from core.errors import DomainError
+from promotions.attribution import Attribution, Touch
+from promotions.demo import CAMPAIGN_SLUG, PUBLIC_CODE
 from users.demo import SHOPPERS
 from users.models import User
 
@@ -48,6 +57,18 @@ def _choose(user: User, candidates: list[Variant], offset: int) -> list[Variant]
     return chosen
 
 
+def _visit(*, campaign: bool) -> Attribution:
+    """A shopper's visit: from the joint campaign's WeChat post, or from a search."""
+    touch = Touch(
+        at=timezone.now() - timedelta(hours=2),
+        landing_path="/",
+        utm_source="wechat" if campaign else "baidu",
+        utm_medium="social" if campaign else "organic",
+        utm_campaign=CAMPAIGN_SLUG if campaign else "",
+    )
+    return Attribution(first=touch, last=touch, referral=None)
+
+
 def load(*, stdout: Any = None) -> str:
     bundles = list(variant_list_sellable().filter(format=Variant.Format.BUNDLE).select_related("product")[:20])
     singles = list(
@@ -66,12 +87,19 @@ def load(*, stdout: Any = None) -> str:
         # A bundle first for every other shopper, then single courses and books.
         candidates = ([bundles[index % len(bundles)]] if bundles and index % 2 == 0 else []) + singles
         for n, variant in enumerate(_choose(user, candidates, offset=index * 2)):
-            result = checkout_create(
+            checkout = partial(
+                checkout_create,
                 user=user,
-                lines=[CheckoutLine(variant=variant, attribution={"utm": {"utm_source": "demo"}})],
+                lines=[CheckoutLine(variant=variant)],
                 idempotency_key=f"{DEMO_KEY_PREFIX}{index}-{n}",
                 channel=Order.Channel.WEB if n % 2 == 0 else Order.Channel.APP,
+                attribution=_visit(campaign=n == 0),
             )
+            try:
+                # The first purchase came from the joint campaign, with its public coupon where it applies.
+                result = checkout(coupon_codes=[PUBLIC_CODE] if n == 0 else [])
+            except DomainError:
+                result = checkout(coupon_codes=[])
             _pay(result.order)
             made += 1
         # One shopper changed their mind about their first purchase.

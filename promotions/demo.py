@@ -20,6 +20,7 @@ from promotions.services.offers import offer_create
 from users.models import Partner
 
 CAMPAIGN_SLUG = "reading-season-2026"
+PUBLIC_CODE = "READ2026"
 
 
 def load(*, stdout: Any = None) -> str:
@@ -48,7 +49,7 @@ def load(*, stdout: Any = None) -> str:
         )
         campaign_status_set(campaign=campaign, status=Campaign.Status.ACTIVE)
 
-    coupon = Coupon.objects.filter(campaign=campaign, codes__code="READ2026").first()
+    coupon = Coupon.objects.filter(campaign=campaign, codes__code=PUBLIC_CODE).first()
     if coupon is None:
         coupon = coupon_create(
             name="读书季满100减20",
@@ -56,7 +57,7 @@ def load(*, stdout: Any = None) -> str:
             kind=Coupon.Kind.FIXED_AMOUNT,
             value=Decimal("20.00"),
             min_spend=Decimal("100.00"),
-            code="READ2026",
+            code=PUBLIC_CODE,
             campaign=campaign,
             valid_from=now - timedelta(days=7),
             valid_to=now + timedelta(days=60),
@@ -126,7 +127,7 @@ def load(*, stdout: Any = None) -> str:
             "seo_description": "知桥 × 青松出版社读书季：课程与图书联合优惠。",
             "seo_description_en": "Zhiqiao × Qingsong Press Reading Season: joint offers on courses and books.",
             "coupon": coupon,
-            "coupon_code": "READ2026",
+            "coupon_code": PUBLIC_CODE,
             "is_published": True,
         },
     )
@@ -134,5 +135,5 @@ def load(*, stdout: Any = None) -> str:
         page.featured_products.set([*bundles, *courses[:2], *books[:4]])
     codes = CouponCode.objects.filter(coupon__campaign=campaign).count()
     if stdout is not None:
-        stdout.write(f"  campaign landing page: /campaigns/{page.slug}/ · coupon READ2026")
+        stdout.write(f"  campaign landing page: /campaigns/{page.slug}/ · coupon {PUBLIC_CODE}")
     return f"(campaign {campaign.slug}: {codes} codes, {campaign.offers.count()} offers)"

@@ -233,6 +233,8 @@ def _filter(matrix: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
 def _earliest_per_cell(matrix: sp.csr_matrix, rows: np.ndarray, cols: np.ndarray, stamps: np.ndarray) -> sp.csr_matrix:
     """A matrix with exactly ``matrix``'s stored cells, each holding the earliest stamp of its records."""
     n_cols = matrix.shape[1]
+    if len(stamps) == 0:
+        return sp.csr_matrix(matrix.shape, dtype=np.float64)
     key = rows.astype(np.int64) * n_cols + cols
     order = np.argsort(key, kind="stable")
     key_sorted = key[order]

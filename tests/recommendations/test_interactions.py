@@ -121,3 +121,14 @@ def test_time_split_without_timestamps_and_bad_fractions_are_refused() -> None:
         split_by_time(matrix, None)
     with pytest.raises(SplitError, match="between 0 and 1"):
         split_random_holdout(matrix, test_fraction=1.5)
+
+
+def test_no_records_with_timestamps_give_an_empty_first_seen_matrix() -> None:
+    from recommendations.ml.interactions import IdMap
+
+    built = interactions_build(
+        users=[], items=[], timestamps=[], user_ids=IdMap.from_ids(["u"]), item_ids=IdMap.from_ids(["a", "b"])
+    )
+    assert built.matrix.shape == (1, 2)
+    assert built.first_seen is not None
+    assert built.first_seen.nnz == 0

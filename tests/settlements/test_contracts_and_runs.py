@@ -164,3 +164,12 @@ def test_the_monthly_task_drafts_last_month_once() -> None:
     # The previous months were never settled, so the run cannot follow on; nothing half-made is left.
     assert first is None or SettlementRun.objects.filter(pk=first, state="draft").exists()
     assert settle_previous_month.delay().get() == first
+
+
+def test_the_demo_loader_gives_the_demo_publishers_contracts_once() -> None:
+    from settlements import demo
+
+    for slug in ("qingsong-press", "yuanshan-books"):
+        PartnerFactory(slug=slug)
+    assert demo.load().startswith("(2 contracts")
+    assert demo.load().startswith("(0 contracts")

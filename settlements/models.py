@@ -184,6 +184,12 @@ class ShareRule(models.Model):
     format = models.CharField(_("format"), max_length=10, choices=SETTLED_FORMATS)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, blank=True, default="")
     tier_measure = models.CharField(_("tiers count"), max_length=8, choices=Measure.choices, default=Measure.UNITS)
+    # Copied from the version and its contract (kept by the contract services) so that a run finds
+    # each sale's rule with one index lookup.
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+", null=True, editable=False)
+    currency = CurrencyField(editable=False)
+    valid_from = models.DateField(null=True, editable=False)
+    valid_to = models.DateField(null=True, editable=False)
 
     class Meta:
         verbose_name = _("share rule")
@@ -199,6 +205,7 @@ class ShareRule(models.Model):
             ),
             models.CheckConstraint(condition=Q(tier_measure__in=["units", "revenue"]), name="share_rule_measure_known"),
         ]
+        indexes = [models.Index(fields=["partner", "currency", "format", "channel", "valid_from"])]
 
     def __str__(self) -> str:
         tiers = " / ".join(f"{t.rate.normalize()}%" for t in self.tiers.all())

@@ -118,14 +118,14 @@ def _rule_for(*, owner: str, currency: str, fmt: str, channel: str, day: str) ->
     sale's currency, for its format; a rule for the sale's channel before one for every channel."""
     rules = (
         ShareRule.objects.filter(
-            version__contract__partner_id=OuterRef(owner),
-            version__contract__currency=OuterRef(currency),
-            version__valid_from__lte=OuterRef(day),
+            partner_id=OuterRef(owner),
+            currency=OuterRef(currency),
             format=OuterRef(fmt),
+            valid_from__lte=OuterRef(day),
         )
-        .filter(Q(version__valid_to__isnull=True) | Q(version__valid_to__gte=OuterRef(day)))
         .filter(Q(channel=OuterRef(channel)) | Q(channel=""))
-        .order_by("-channel", "-version__valid_from", "-pk")
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=OuterRef(day)))
+        .order_by("-channel", "-valid_from", "-pk")
         .values("pk")[:1]
     )
     return Subquery(rules, output_field=BigIntegerField())

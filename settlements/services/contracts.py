@@ -219,7 +219,14 @@ def overlap_check(
 def _rules_write(*, version: ContractVersion, rules: Sequence[RuleSpec]) -> None:
     for spec in rules:
         rule = ShareRule.objects.create(
-            version=version, format=spec.format, channel=spec.channel, tier_measure=spec.tier_measure
+            version=version,
+            format=spec.format,
+            channel=spec.channel,
+            tier_measure=spec.tier_measure,
+            partner_id=version.contract.partner_id,
+            currency=version.contract.currency,
+            valid_from=version.valid_from,
+            valid_to=version.valid_to,
         )
         thresholds = [t.threshold for t in spec.tiers]
         ShareTier.objects.bulk_create(
@@ -334,6 +341,7 @@ def contract_version_create(
     )
     if latest is not None and (latest.valid_to is None or latest.valid_to >= valid_from):
         ContractVersion.objects.filter(pk=latest.pk).update(valid_to=valid_from - timedelta(days=1))
+        ShareRule.objects.filter(version=latest).update(valid_to=valid_from - timedelta(days=1))
     version = ContractVersion.objects.create(
         contract=contract,
         number=(latest.number + 1) if latest else 1,

@@ -14,13 +14,20 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions, serializers, status
+from rest_framework import exceptions, generics, permissions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from users import selectors, services
 from users.api_auth import AuthRateThrottle, PeopleOnly, request_partner_key
+from users.login_throttle import (
+    LoginThrottled,
+    client_address,
+    login_failure_record,
+    login_success_clear,
+    login_throttle_check,
+)
 from users.models import Consent, Membership, Partner, PartnerApiKey, Profile, User
 from users.serializers import (
     ApiKeyCreatedSerializer,
@@ -77,13 +84,19 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         data = LoginSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request, email=data.validated_data["email"].lower(), password=data.validated_data["password"]
-        )
+        email = data.validated_data["email"].lower()
+        address = client_address(request._request)
+        try:
+            login_throttle_check(email=email, address=address)
+        except LoginThrottled as exc:
+            raise exceptions.Throttled(wait=exc.retry_after, detail=exc.message) from exc
+        user = authenticate(request._request, email=email, password=data.validated_data["password"])
         if user is None:
+            login_failure_record(email=email, address=address)
             raise serializers.ValidationError(
                 {"non_field_errors": [_("Email or password is incorrect.")]}, code="invalid_credentials"
             )
+        login_success_clear(email=email)
         login(request._request, user)
         return Response(UserSerializer(user).data)
 

@@ -7,6 +7,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.utils.translation import gettext_lazy as _
 
+from users.login_throttle import (
+    LoginThrottled,
+    client_address,
+    login_failure_record,
+    login_success_clear,
+    login_throttle_check,
+)
 from users.models import Consent, Profile, User
 
 
@@ -17,6 +24,25 @@ class EmailAuthenticationForm(AuthenticationForm):
 
     def clean_username(self) -> str:
         return str(self.cleaned_data["username"]).lower()
+
+    def clean(self) -> dict[str, Any]:
+        """Refuses at once when the account or the address has failed too often
+        (:mod:`users.login_throttle`); otherwise counts a failure or clears the account's count."""
+        email = str(self.cleaned_data.get("username") or "")
+        address = client_address(self.request)
+        if email:
+            try:
+                login_throttle_check(email=email, address=address)
+            except LoginThrottled as exc:
+                raise forms.ValidationError(exc.message, code=exc.code) from exc
+        try:
+            data = super().clean()
+        except forms.ValidationError:
+            if email:
+                login_failure_record(email=email, address=address)
+            raise
+        login_success_clear(email=email)
+        return data
 
 
 class RegistrationForm(forms.Form):

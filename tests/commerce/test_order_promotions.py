@@ -127,6 +127,16 @@ def test_used_up_coupon_error_reads_in_chinese_on_the_chinese_site(shopper, book
     assert raised.value.message == "优惠券 ONLYONE 已被领用完毕，请移除后再结算。"
 
 
+def test_promotions_learn_from_commerce_whether_an_order_is_the_first(shopper, book):
+    from promotions.hooks import user_is_first_order
+
+    assert user_is_first_order(shopper)
+    checkout_for(shopper, sellable_book())  # unpaid: still no first order
+    assert user_is_first_order(shopper)
+    order_paid_for(shopper, book)
+    assert not user_is_first_order(shopper)
+
+
 def test_first_order_coupon_is_refused_on_the_second_order(shopper, book):
     CouponFactory(code="FIRST", kind=Coupon.Kind.FIXED_AMOUNT, value=D("8.00"), first_order_only=True)
     first = order_paid_for(shopper, sellable_book(), coupon_codes=["FIRST"])

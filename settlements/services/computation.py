@@ -33,6 +33,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -417,18 +418,49 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
 
 
 def items_resolve_terms(*, run: SettlementRun) -> None:
-    """Step 1, continued: copy each sale's version, contract and rule details, then its basis and measure."""
-    sales = SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.SALE, rule__isnull=False)
-    rule = ShareRule.objects.filter(pk=OuterRef("rule_id"))
-    sales.build(
-        version_id=Subquery(rule.values("version_id")[:1]),
-        contract_id=Subquery(rule.values("version__contract_id")[:1]),
-        basis_kind=Subquery(rule.values("version__basis")[:1]),
-        tier_measure=Subquery(rule.values("tier_measure")[:1]),
-        rule_channel=Subquery(rule.values("channel")[:1]),
+    """Step 1, continued: each sale's version, contract and rule details, its basis (list price or
+    net receipts) and its measure, in one UPDATE joined to the rules."""
+    basis = Case(When(rule__version__basis="net", then=F("net_amount")), default=F("list_amount"), output_field=MONEY)
+    source = (
+        SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.SALE, rule__isnull=False)
+        .annotate(
+            v_version=F("rule__version_id"),
+            v_contract=F("rule__version__contract_id"),
+            v_basis_kind=F("rule__version__basis"),
+            v_measure_kind=F("rule__tier_measure"),
+            v_rule_channel=F("rule__channel"),
+            v_basis=basis,
+            v_measure=Case(
+                When(rule__tier_measure=ShareRule.Measure.UNITS, then=F("quantity")),
+                default=cents(basis),
+                output_field=INT,
+            ),
+        )
+        .values(
+            "id", "v_version", "v_contract", "v_basis_kind", "v_measure_kind", "v_rule_channel", "v_basis", "v_measure"
+        )
     )
-    sales.build(basis=Case(When(basis_kind="net", then=F("net_amount")), default=F("list_amount"), output_field=MONEY))
-    sales.build(measure=Case(When(tier_measure="units", then=F("quantity")), default=cents("basis"), output_field=INT))
+    update_from(
+        SettlementItem,
+        {
+            "version": "v_version",
+            "contract": "v_contract",
+            "basis_kind": "v_basis_kind",
+            "tier_measure": "v_measure_kind",
+            "rule_channel": "v_rule_channel",
+            "basis": "v_basis",
+            "measure": "v_measure",
+        },
+        source,
+        run_id=run.pk,
+    )
+
+
+def items_analyze() -> None:
+    """Fresh planner statistics after a large insert (PostgreSQL), so the next steps join sensibly."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(SettlementItem._meta.db_table)}")
 
 
 def items_assign_contract_years(*, run: SettlementRun) -> None:
@@ -507,7 +539,9 @@ def lines_insert_sales(*, run: SettlementRun) -> int:
         lower = half_up(int_expr(value * int_expr(F("lo") - F("cum_before"))), F("measure"))
         return Case(When(measure=0, then=value), default=int_expr(upper - lower), output_field=INT)
 
-    rows = rows.annotate(basis_part=part(cents("basis")), qty_part=part(F("quantity")))
+    rows = rows.annotate(basis_part=part(cents("basis")), qty_part=part(F("quantity"))).order_by(
+        "occurred_at", "pk", "from_m"
+    )
     share = half_up(int_expr(F("basis_part") * rate_millionths("t_rate")), Value(RATE_SCALE))
     return insert_select(
         StatementLine,
@@ -683,6 +717,7 @@ __all__ = [
     "NULL_DATETIME",
     "Progress",
     "commissions_due",
+    "items_analyze",
     "items_assign_contract_years",
     "items_assign_tier_positions",
     "items_insert_refunds",

@@ -163,11 +163,13 @@ def settlement_run_compute(*, run: SettlementRun, progress: ProgressCallback | N
 
     step(0, STEPS[0])
     computation.items_insert_sales(run=run, start=start, end=end)
+    computation.items_analyze()
     step(1, STEPS[1])
     # A refund copies its sale's terms, so the sales' terms are resolved first.
     computation.items_resolve_terms(run=run)
     step(2, STEPS[2])
     computation.items_insert_refunds(run=run, start=start, end=end)
+    computation.items_analyze()
     step(3, STEPS[3])
     computation.items_assign_contract_years(run=run)
     step(4, STEPS[4])

@@ -96,9 +96,7 @@ def test_hardcover_tiers_at_5000_and_10000_units_split_the_line_that_crosses_eac
     _sell_print(hardcover, 4985, date(2025, 3, 1))
     paid_order(Buy(hardcover, quantity=30), paid_at=at(date(2025, 3, 20)))
     march = settle(MAR)
-    last = list(
-        StatementLine.objects.filter(run=march, kind=Kind.SALE, item__quantity=30).order_by("tier__threshold")
-    )
+    last = list(StatementLine.objects.filter(run=march, kind=Kind.SALE, item__quantity=30).order_by("tier__threshold"))
     # 9,995 sold before the last line: 5 units at 12.5 %, 25 at 15 %.
     assert [(line.quantity, line.rate, line.amount) for line in last] == [
         (5, Decimal("12.5000"), Decimal("50.00")),

@@ -30,12 +30,14 @@ from catalog.models import (
     LessonSupplement,
     Product,
     ProductContributor,
+    ProductStatusEvent,
     Review,
     Rights,
     Topic,
     Variant,
 )
 from catalog.selectors import rights_in_force_q, topic_descendant_ids
+from users.models import User
 
 # --- Filters -------------------------------------------------------------------------------------
 
@@ -213,6 +215,34 @@ class BookInline(admin.StackedInline[Book, Product]):
 # --- Product -------------------------------------------------------------------------------------
 
 
+class StatusEventInline(admin.TabularInline[ProductStatusEvent, Product]):
+    """The product's status history, read-only: rows are appended by the status changes themselves."""
+
+    model = ProductStatusEvent
+    fields = ["at", "from_status", "to_status", "source", "actor", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-at", "-pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProductStatusEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def _person(request: HttpRequest) -> User | None:
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = [
@@ -255,7 +285,8 @@ class ProductAdmin(admin.ModelAdmin[Product]):
     date_hierarchy = "created_at"
     autocomplete_fields = ["owner", "topics"]
     prepopulated_fields = {"slug": ["title"]}
-    readonly_fields = ["rating_average", "rating_count", "created_at", "updated_at", "preview"]
+    # Status changes go through the actions, which check there is something to sell and record who made them.
+    readonly_fields = ["status", "rating_average", "rating_count", "created_at", "updated_at", "preview"]
     actions = ["publish", "withdraw", "feature", "unfeature"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -280,6 +311,8 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         self, request: HttpRequest, obj: Product | None
     ) -> list[type[admin.options.InlineModelAdmin[Any, Any]]]:
         inlines: list[type[admin.options.InlineModelAdmin[Any, Any]]] = [VariantInline, CreditInline, RightsInline]
+        if obj is not None:
+            inlines.append(StatusEventInline)
         if obj is None or obj.kind == Product.Kind.COURSE:
             inlines.append(CourseInline)
         if obj is None or obj.kind == Product.Kind.BOOK:
@@ -314,6 +347,13 @@ class ProductAdmin(admin.ModelAdmin[Product]):
         label = _("View") if product.status == Product.Status.PUBLISHED else _("Preview")
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, label)
 
+    def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            services.product_status_record(
+                product=obj, from_status="", source=ProductStatusEvent.Source.ADMIN, actor=_person(request)
+            )
+
     def _report(self, request: HttpRequest, moved: list[Product], refused: dict[str, str], done: str) -> None:
         if moved:
             self.message_user(request, done % {"n": len(moved)}, messages.SUCCESS)
@@ -327,12 +367,22 @@ class ProductAdmin(admin.ModelAdmin[Product]):
 
     @admin.action(description=_("Publish the selected products"), permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        moved, refused = services.products_status_set(products=queryset, status=Product.Status.PUBLISHED)
+        moved, refused = services.products_status_set(
+            products=queryset,
+            status=Product.Status.PUBLISHED,
+            source=ProductStatusEvent.Source.ADMIN,
+            actor=_person(request),
+        )
         self._report(request, moved, refused, str(_("%(n)d products published.")))
 
     @admin.action(description=_("Withdraw the selected products from sale"), permissions=["change"])
     def withdraw(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
-        moved, refused = services.products_status_set(products=queryset, status=Product.Status.WITHDRAWN)
+        moved, refused = services.products_status_set(
+            products=queryset,
+            status=Product.Status.WITHDRAWN,
+            source=ProductStatusEvent.Source.ADMIN,
+            actor=_person(request),
+        )
         self._report(request, moved, refused, str(_("%(n)d products withdrawn.")))
 
     @admin.action(description=_("Feature the selected products"), permissions=["change"])

@@ -73,6 +73,12 @@ class _ScopeSerializer(serializers.Serializer[Any]):
             ) from None
 
 
+def _actor(request: Request) -> User | None:
+    """The person behind a request, for the status history; a partner key acts for no person."""
+    user = request.user
+    return user if isinstance(user, User) and user.is_authenticated else None
+
+
 def _listing_scope(request: Request) -> tuple[str, date | None]:
     """The territory and date a shopper's request is judged in (a 400 naming the field if bad)."""
     scope = _ScopeSerializer(data=request.query_params)
@@ -222,7 +228,9 @@ class PartnerProductListView(_PartnerCatalogView):
         partner = self.acting_partner()
         data = ProductWriteSerializer(data=request.data)
         data.is_valid_or_raise()
-        product = services.product_create(owner=partner, kind=data.validated_data["kind"], **data.service_arguments())
+        product = services.product_create(
+            owner=partner, kind=data.validated_data["kind"], actor=_actor(request), **data.service_arguments()
+        )
         fresh = selectors.product_get_for_partner(partner=partner, slug=product.slug)
         return Response(PartnerProductSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -264,7 +272,7 @@ class PartnerProductPublishView(_PartnerCatalogView):
     )
     def post(self, request: Request, slug: str, product_slug: str) -> Response:
         partner = self.acting_partner()
-        product = services.product_publish(product=self.own_product(partner))
+        product = services.product_publish(product=self.own_product(partner), actor=_actor(request))
         return self.reread(partner, product)
 
 
@@ -279,5 +287,5 @@ class PartnerProductWithdrawView(_PartnerCatalogView):
     )
     def post(self, request: Request, slug: str, product_slug: str) -> Response:
         partner = self.acting_partner()
-        product = services.product_withdraw(product=self.own_product(partner))
+        product = services.product_withdraw(product=self.own_product(partner), actor=_actor(request))
         return self.reread(partner, product)

@@ -30,6 +30,7 @@ from catalog.models import (
     LessonSupplement,
     Product,
     ProductContributor,
+    ProductStatusEvent,
     Review,
     Rights,
     Topic,
@@ -314,22 +315,33 @@ def load(*, stdout: Any = None) -> str:
     _say(stdout, f"topics: {len(topics)}")
 
     products: list[Product] = []
+    born: list[Product] = []
     new = 0
     for spec in COURSES:
         product, created = _course(spec, owner=owners[PLATFORM], topics=topics)
         products.append(product)
         new += created
+        if created:
+            born.append(product)
     _say(stdout, f"courses: {len(COURSES)}")
     for index, book_spec in enumerate(BOOKS):
         product, created = _book(book_spec, index, owners=owners, topics=topics)
         products.append(product)
         new += created
+        if created:
+            born.append(product)
     _say(stdout, f"books: {len(BOOKS)}")
     for course_slug, book_slugs, discount in BUNDLES:
         product, created = _bundle(course_slug, book_slugs, discount, owner=owners[PLATFORM])
         products.append(product)
         new += created
+        if created:
+            born.append(product)
     _say(stdout, f"bundles: {len(BUNDLES)}")
+    ProductStatusEvent.objects.bulk_create(
+        ProductStatusEvent(product=p, from_status="", to_status=p.status, source=ProductStatusEvent.Source.DEMO)
+        for p in born
+    )
     reviews = _reviews(products)
     _say(stdout, f"reviews written now: {reviews}")
 

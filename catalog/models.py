@@ -3,6 +3,8 @@ what each is made of (lessons, chapters, bundle items), with rights."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -126,6 +128,71 @@ class Product(models.Model):
         from django.urls import reverse
 
         return reverse("storefront:product", kwargs={"slug": self.slug})
+
+
+class ProductStatusEventIsAppendOnly(Exception):
+    pass
+
+
+class ProductStatusEventQuerySet(models.QuerySet["ProductStatusEvent"]):
+    """A product's status history is append-only: rows are never changed or deleted."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ProductStatusEventIsAppendOnly("product status events are never deleted")
+
+    def update(self, **kwargs: Any) -> int:
+        raise ProductStatusEventIsAppendOnly("product status events are never changed")
+
+
+class ProductStatusEvent(models.Model):
+    """One change of a product's status: who or what made it, from which status to which, and when.
+
+    ``from_status`` is empty for the status a product was created with. Written
+    by ``catalog.services.product_status_record`` for every status change."""
+
+    class Source(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        API = "api", _("Partner API or portal")
+        IMPORT = "import", _("Catalogue import")
+        DEMO = "demo", _("Demo data")
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="status_events", verbose_name=_("product")
+    )
+    from_status = models.CharField(_("from"), max_length=10, choices=Product.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, choices=Product.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+
+    objects = ProductStatusEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_status=F("to_status")), name="product_status_event_changes"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '∅'} → {self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and ProductStatusEvent.objects.filter(pk=self.pk).exists():
+            raise ProductStatusEventIsAppendOnly("product status events are never changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ProductStatusEventIsAppendOnly("product status events are never deleted")
 
 
 class ProductContributor(models.Model):

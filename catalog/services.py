@@ -27,6 +27,7 @@ from catalog.models import (
     Lesson,
     Product,
     ProductContributor,
+    ProductStatusEvent,
     Review,
     Rights,
     Topic,
@@ -582,6 +583,8 @@ def product_create(
     credits: Sequence[CreditInput] = (),
     topic_slugs: Sequence[str] = (),
     bundle_item_skus: Sequence[str] = (),
+    source: str = ProductStatusEvent.Source.API,
+    actor: User | None = None,
 ) -> Product:
     """Create a draft ``kind`` product owned by ``owner`` with everything it is made of.
 
@@ -610,6 +613,7 @@ def product_create(
     values["slug"] = values.get("slug") or _slug_for(str(values["title"]), kind)
     try:
         product = Product.objects.create(owner=owner, kind=kind, status=Product.Status.DRAFT, **values)
+        product_status_record(product=product, from_status="", source=source, actor=actor)
         _write_children(
             product,
             errors,
@@ -700,9 +704,39 @@ def _publish_problem(product: Product) -> str | None:
     return None
 
 
+def product_status_record(
+    *,
+    product: Product,
+    from_status: str,
+    source: str,
+    actor: User | None = None,
+    note: str = "",
+) -> ProductStatusEvent:
+    """Append the event for ``product`` having just moved from ``from_status`` to its current status.
+
+    ``from_status`` is empty for the status a product was created with."""
+    return ProductStatusEvent.objects.create(
+        product=product,
+        from_status=from_status,
+        to_status=product.status,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        source=source,
+        note=note,
+    )
+
+
 @transaction.atomic
-def product_status_set(*, product: Product, status: str) -> Product:
-    """Move ``product`` to ``status`` along ``STATUS_TRANSITIONS``; the same status again is a no-op."""
+def product_status_set(
+    *,
+    product: Product,
+    status: str,
+    source: str = ProductStatusEvent.Source.API,
+    actor: User | None = None,
+    note: str = "",
+) -> Product:
+    """Move ``product`` to ``status`` along ``STATUS_TRANSITIONS``; the same status again is a no-op.
+
+    Every move appends a :class:`ProductStatusEvent` saying who (``actor``) and what (``source``) made it."""
     locked = Product.objects.select_for_update().get(pk=product.pk)
     if locked.status == status:
         return locked
@@ -716,21 +750,33 @@ def product_status_set(*, product: Product, status: str) -> Product:
         problem = _publish_problem(locked)
         if problem:
             raise DomainError(problem, code="not_publishable")
+    previous = locked.status
     locked.status = status
     locked.save(update_fields=["status", "updated_at"])
+    product_status_record(product=locked, from_status=previous, source=source, actor=actor, note=note)
     return locked
 
 
-def product_publish(*, product: Product) -> Product:
-    return product_status_set(product=product, status=Product.Status.PUBLISHED)
+def product_publish(
+    *, product: Product, source: str = ProductStatusEvent.Source.API, actor: User | None = None
+) -> Product:
+    return product_status_set(product=product, status=Product.Status.PUBLISHED, source=source, actor=actor)
 
 
-def product_withdraw(*, product: Product) -> Product:
+def product_withdraw(
+    *, product: Product, source: str = ProductStatusEvent.Source.API, actor: User | None = None
+) -> Product:
     """Stop selling ``product``. Buyers keep what they bought; it simply leaves every sellable listing."""
-    return product_status_set(product=product, status=Product.Status.WITHDRAWN)
+    return product_status_set(product=product, status=Product.Status.WITHDRAWN, source=source, actor=actor)
 
 
-def products_status_set(*, products: Iterable[Product], status: str) -> tuple[list[Product], dict[str, str]]:
+def products_status_set(
+    *,
+    products: Iterable[Product],
+    status: str,
+    source: str = ProductStatusEvent.Source.ADMIN,
+    actor: User | None = None,
+) -> tuple[list[Product], dict[str, str]]:
     """Move each of ``products`` to ``status``; returns those moved and, by title, why the others were not.
 
     Each product is its own transaction: one that cannot move does not hold back the rest."""
@@ -738,7 +784,7 @@ def products_status_set(*, products: Iterable[Product], status: str) -> tuple[li
     refused: dict[str, str] = {}
     for product in products:
         try:
-            moved.append(product_status_set(product=product, status=status))
+            moved.append(product_status_set(product=product, status=status, source=source, actor=actor))
         except DomainError as exc:
             refused[product.title] = exc.message
     return moved, refused

@@ -27,11 +27,13 @@ from catalog.ingest.csv_format import csv_read
 from catalog.ingest.errors import CatalogFileRejected, RecordProblem
 from catalog.ingest.onix import onix_read
 from catalog.ingest.records import CatalogRecord, RecordError
-from catalog.ingest.upsert import Outcome, UpsertContext, record_upsert
+from catalog.ingest.upsert import Outcome, UpsertContext, record_upsert, records_create_together
 from catalog.models import ImportJob
 from users.models import Partner
 
 KEPT_ERRORS = 200
+# Records written together: the stored rows they may match are looked up once per batch.
+BATCH_SIZE = 250
 
 Reader = Callable[[IO[bytes]], Iterator[tuple[CatalogRecord | None, list[RecordError]]]]
 READERS: dict[str, Reader] = {ImportJob.Format.ONIX: onix_read, ImportJob.Format.CSV: csv_read}
@@ -220,28 +222,50 @@ def _write_pass(
 ) -> None:
     context = UpsertContext(partner=partner, job=job)
     done = 0
+    batch: list[CatalogRecord] = []
     with open_file() as raw:
         stream = CountingReader(raw)
+
+        def flush() -> None:
+            _write_batch(result, batch, context)
+            batch.clear()
+            progress(
+                phase="importing", records=done, total=result.record_count, bytes_read=stream.bytes_read, size=size
+            )
+
         for record, errors in reader(stream):  # type: ignore[arg-type]
             done += 1
             if errors or record is None:
                 continue  # reported by the check pass
-            context.record_started()
-            try:
-                with transaction.atomic():
-                    outcome = record_upsert(record=record, context=context)
-            except RecordProblem as problem:
-                context.record_rolled_back()
-                _refuse(result, record, problem.field, problem.message)
-                continue
-            except IntegrityError as exc:
-                context.record_rolled_back()
-                _refuse(result, record, "record", _("It conflicts with what is already stored (%(e)s).") % {"e": exc})
-                continue
-            result.counts[outcome] += 1
-            progress(
-                phase="importing", records=done, total=result.record_count, bytes_read=stream.bytes_read, size=size
-            )
+            batch.append(record)
+            if len(batch) >= BATCH_SIZE:
+                flush()
+        flush()
+
+
+def _write_batch(result: ImportResult, batch: list[CatalogRecord], context: UpsertContext) -> None:
+    """Write a batch of records: the new ones that stand alone together, then the others one by one."""
+    if not batch:
+        return
+    created = records_create_together(records=batch, context=context)
+    if created:
+        result.counts[Outcome.CREATED] += len(created)
+    for record in batch:
+        if record.position in created:
+            continue
+        context.record_started()
+        try:
+            with transaction.atomic():
+                outcome = record_upsert(record=record, context=context)
+        except RecordProblem as problem:
+            context.record_rolled_back()
+            _refuse(result, record, problem.field, problem.message)
+            continue
+        except IntegrityError as exc:
+            context.record_rolled_back()
+            _refuse(result, record, "record", _("It conflicts with what is already stored (%(e)s).") % {"e": exc})
+            continue
+        result.counts[outcome] += 1
 
 
 def _refuse(result: ImportResult, record: CatalogRecord, field_name: str, message: str) -> None:

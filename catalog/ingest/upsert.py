@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import enum
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -37,6 +39,7 @@ from catalog.models import (
     ImportJob,
     Product,
     ProductContributor,
+    ProductStatusEvent,
     Rights,
     Variant,
 )
@@ -66,6 +69,14 @@ class ContributorResolver:
         for name in self._created[self._mark :]:
             self._ids.pop(name, None)
         del self._created[self._mark :]
+
+    def prefetch(self, names: set[str]) -> None:
+        """Look up in one query the people of a batch of records not met yet in this delivery."""
+        wanted = names - self._ids.keys()
+        if not wanted:
+            return
+        for pk, name in Contributor.objects.filter(name__in=wanted).order_by("-pk").values_list("pk", "name"):
+            self._ids[name] = pk  # the oldest row of a name wins, as in resolve()
 
     def resolve(self, credit: Credit) -> int:
         if credit.name in self._ids:
@@ -184,28 +195,45 @@ def _sku(record: CatalogRecord, partner: Partner) -> str:
     return f"{partner.slug[:40]}-{digest}"
 
 
-def _new_product(record: CatalogRecord, partner: Partner) -> Product:
+def _product_values(record: CatalogRecord, partner: Partner) -> dict[str, Any]:
     assert record.format is not None
     reference = f"work:{record.work_reference}"[:120] if record.work_reference else record.reference
-    product = Product.objects.create(
-        kind=_kind_for(record.format),
-        owner=partner,
-        title=record.title,
-        subtitle=record.subtitle,
-        slug=_product_slug(record, partner),
-        status=Product.Status.PUBLISHED,
-        record_reference=reference,
-        language=record.language or "zh",
-        description=record.description,
-        cover_url=record.cover_url,
-        publisher_name=record.publisher,
-        imprint=record.imprint,
-        published_on=record.published_on,
+    return {
+        "kind": _kind_for(record.format),
+        "owner": partner,
+        "title": record.title,
+        "subtitle": record.subtitle,
+        "slug": _product_slug(record, partner),
+        "status": Product.Status.PUBLISHED,
+        "record_reference": reference,
+        "language": record.language or "zh",
+        "description": record.description,
+        "cover_url": record.cover_url,
+        "publisher_name": record.publisher,
+        "imprint": record.imprint,
+        "published_on": record.published_on,
+    }
+
+
+def _status_event(product: Product, from_status: str, context: UpsertContext) -> ProductStatusEvent:
+    job = context.job
+    return ProductStatusEvent(
+        product=product,
+        from_status=from_status,
+        to_status=product.status,
+        actor_id=job.created_by_id if job is not None else None,
+        source=ProductStatusEvent.Source.IMPORT,
+        note=_("Catalogue import %(job)s") % {"job": job.pk} if job is not None else "",
     )
+
+
+def _new_product(record: CatalogRecord, partner: Partner, context: UpsertContext) -> Product:
+    product = Product.objects.create(**_product_values(record, partner))
     if product.kind == Product.Kind.COURSE:
         Course.objects.create(product=product)
     else:
         Book.objects.create(product=product, page_count=record.page_count)
+    _status_event(product, "", context).save()
     return product
 
 
@@ -253,8 +281,10 @@ def _withdraw(variant: Variant | None, mapping: ImportedRecord | None, context: 
         changed = True
     product = variant.product
     if product.status != Product.Status.WITHDRAWN and not product.variants.filter(is_active=True).exists():
+        previous = product.status
         product.status = Product.Status.WITHDRAWN
         product.save(update_fields=["status", "updated_at"])
+        _status_event(product, previous, context).save()
         changed = True
     if mapping is not None and not mapping.is_withdrawn:
         mapping.is_withdrawn = True
@@ -285,7 +315,7 @@ def record_upsert(*, record: CatalogRecord, context: UpsertContext) -> Outcome:
         product, via_work = _find_product(record, partner)
         fresh = product is None
         if product is None:
-            product = _new_product(record, partner)
+            product = _new_product(record, partner, context)
         variant, created = _new_variant(record, partner, product, via_work=via_work, fresh=fresh)
         mapping = None if created else ImportedRecord.objects.filter(variant=variant).first()
     product = variant.product
@@ -302,7 +332,7 @@ def record_upsert(*, record: CatalogRecord, context: UpsertContext) -> Outcome:
         return Outcome.CREATED
     was_withdrawn = mapping is not None and mapping.is_withdrawn
     changed = _update_variant(variant, record, was_withdrawn=was_withdrawn)
-    changed = _update_product(product, record, was_withdrawn=was_withdrawn) or changed
+    changed = _update_product(product, record, was_withdrawn=was_withdrawn, context=context) or changed
     if Block.DESCRIPTIVE in record.blocks:
         changed = _update_credits(product, record, context) or changed
         changed = _update_topics(product, record, context) or changed
@@ -383,7 +413,7 @@ def _update_variant(variant: Variant, record: CatalogRecord, *, was_withdrawn: b
     return bool(changed)
 
 
-def _update_product(product: Product, record: CatalogRecord, *, was_withdrawn: bool) -> bool:
+def _update_product(product: Product, record: CatalogRecord, *, was_withdrawn: bool, context: UpsertContext) -> bool:
     values: dict[str, Any] = {}
     if Block.DESCRIPTIVE in record.blocks:
         values.update(title=record.title, subtitle=record.subtitle)
@@ -396,9 +426,12 @@ def _update_product(product: Product, record: CatalogRecord, *, was_withdrawn: b
     if was_withdrawn and product.status == Product.Status.WITHDRAWN and record.is_active:
         # A delete notification withdrew it; the partner has sent it again.
         values["status"] = Product.Status.PUBLISHED
+    previous_status = product.status
     changed = _assign(product, values)
     if changed:
         product.save(update_fields=[*changed, "updated_at"])
+    if "status" in changed:
+        _status_event(product, previous_status, context).save()
     if Block.DESCRIPTIVE in record.blocks and record.page_count is not None and product.kind == Product.Kind.BOOK:
         book, _created = Book.objects.get_or_create(product=product)
         if book.page_count != record.page_count:
@@ -450,3 +483,145 @@ def _update_rights(product: Product, fmt: str, record: CatalogRecord) -> bool:
         for included, excluded in sorted(desired)
     )
     return True
+
+
+# --- Batches ---------------------------------------------------------------------------------------
+#
+# Most records of a first delivery are new and stand alone: nothing stored has their reference,
+# ISBN, SKU or work, and no other record of the batch shares one with them. Those are written
+# together, a few inserts per batch instead of a dozen queries per record; every other record
+# (an update, a withdrawal, the formats of one work, a conflict to report) goes through
+# record_upsert one at a time, in file order.
+
+
+def _new_and_alone(records: list[CatalogRecord], partner: Partner) -> list[CatalogRecord]:
+    """The records of ``records`` that are surely new products and share nothing with the others."""
+    refs = Counter(r.reference for r in records)
+    isbns = Counter(r.isbn13 for r in records if r.isbn13)
+    works = Counter(r.work_reference for r in records if r.work_reference)
+    candidates = [
+        r
+        for r in records
+        if r.action is Action.UPSERT
+        and Block.DESCRIPTIVE in r.blocks
+        and Block.SUPPLY in r.blocks
+        and r.format is not None
+        and r.price is not None
+        and refs[r.reference] == 1
+        and (not r.isbn13 or isbns[r.isbn13] == 1)
+        and (not r.work_reference or works[r.work_reference] == 1)
+    ]
+    if not candidates:
+        return []
+    references = [r.reference for r in candidates]
+    work_refs = [r.work_reference for r in candidates if r.work_reference]
+    known_refs = set(
+        ImportedRecord.objects.filter(partner=partner, record_reference__in=references).values_list(
+            "record_reference", flat=True
+        )
+    )
+    known_works = set(
+        ImportedRecord.objects.filter(partner=partner, work_reference__in=work_refs).values_list(
+            "work_reference", flat=True
+        )
+    )
+    product_refs = set(
+        Product.objects.filter(
+            owner=partner, record_reference__in=[*references, *(f"work:{w}"[:120] for w in work_refs)]
+        ).values_list("record_reference", flat=True)
+    )
+    known_skus = set(Variant.objects.filter(product__owner=partner, sku__in=references).values_list("sku", flat=True))
+    known_isbns = set(
+        Variant.objects.filter(isbn13__in=[r.isbn13 for r in candidates if r.isbn13]).values_list("isbn13", flat=True)
+    )
+    alone = []
+    for r in candidates:
+        product_ref = f"work:{r.work_reference}"[:120] if r.work_reference else r.reference
+        if (
+            r.reference in known_refs
+            or r.reference in known_skus
+            or (r.isbn13 and r.isbn13 in known_isbns)
+            or (r.work_reference and r.work_reference in known_works)
+            or product_ref in product_refs
+            or r.reference in product_refs
+        ):
+            continue
+        alone.append(r)
+    return alone
+
+
+def _create_together(records: list[CatalogRecord], context: UpsertContext) -> None:
+    """Create the products of ``records`` (new, standing alone) with a few inserts for them all."""
+    partner = context.partner
+    context.contributors.prefetch({c.name for r in records for c in r.credits})
+    products = Product.objects.bulk_create([Product(**_product_values(r, partner)) for r in records])
+    Course.objects.bulk_create(Course(product=p) for p in products if p.kind == Product.Kind.COURSE)
+    Book.objects.bulk_create(
+        Book(product=p, page_count=r.page_count)
+        for p, r in zip(products, records, strict=True)
+        if p.kind != Product.Kind.COURSE
+    )
+    variants = Variant.objects.bulk_create(
+        [
+            Variant(
+                product=p,
+                format=r.format,
+                sku=_sku(r, partner),
+                isbn13=r.isbn13,
+                price=r.price,
+                currency=r.currency,
+                list_prices=[price.as_json() for price in r.prices],
+                is_active=r.is_active,
+            )
+            for p, r in zip(products, records, strict=True)
+        ]
+    )
+    credits: list[ProductContributor] = []
+    topics: list[Any] = []
+    rights: list[Rights] = []
+    through = Product.topics.through
+    for product, variant, record in zip(products, variants, records, strict=True):
+        credits.extend(
+            ProductContributor(product=product, contributor_id=cid, role=role, position=pos)
+            for cid, role, pos in _desired_credits(record, context)
+        )
+        topics.extend(
+            through(product_id=product.pk, topic_id=topic_id) for topic_id in context.topics.resolve(record.subjects)
+        )
+        rights.extend(
+            Rights(product=product, territories=t.included, excluded_territories=t.excluded, formats=variant.format)
+            for t in sorted(set(record.rights or []), key=lambda t: (t.included, t.excluded))
+        )
+    ProductContributor.objects.bulk_create(credits)
+    through.objects.bulk_create(topics)
+    Rights.objects.bulk_create(rights)
+    ImportedRecord.objects.bulk_create(
+        ImportedRecord(
+            partner=partner,
+            record_reference=r.reference,
+            variant=v,
+            work_reference=r.work_reference,
+            last_job=context.job,
+        )
+        for v, r in zip(variants, records, strict=True)
+    )
+    ProductStatusEvent.objects.bulk_create(_status_event(p, "", context) for p in products)
+
+
+def records_create_together(*, records: list[CatalogRecord], context: UpsertContext) -> set[int]:
+    """Create in one go the records of a batch that are new and stand alone; the positions of those created.
+
+    The caller holds the delivery's transaction; the others are left to :func:`record_upsert`. If the
+    database refuses the batch (a slug or SKU taken meanwhile), nothing of it stays and every record
+    is left to :func:`record_upsert`, which reports the one at fault."""
+    alone = _new_and_alone(records, context.partner)
+    if not alone:
+        return set()
+    context.record_started()
+    try:
+        with transaction.atomic():
+            _create_together(alone, context)
+    except IntegrityError:
+        context.record_rolled_back()
+        return set()
+    return {r.position for r in alone}

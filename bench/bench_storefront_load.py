@@ -22,7 +22,8 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.common import Figure
@@ -55,6 +56,8 @@ class Run:
     latencies: list[float]
     errors: int
     wall_s: float
+    # What the failed requests got: status codes or exception names, with counts.
+    failures: dict[str, int] = field(default_factory=dict)
 
     @property
     def rps(self) -> float:
@@ -79,20 +82,20 @@ async def _drive(base: str, path: str, *, count: int, concurrency: int) -> Run:
     import httpx
 
     latencies: list[float] = []
-    errors = 0
+    failures: Counter[str] = Counter()
     todo = iter(range(count))
 
     async def worker(client: httpx.AsyncClient) -> None:
-        nonlocal errors
         for _ in todo:
             started = time.perf_counter()
             try:
                 response = await client.get(path)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
+                outcome = "" if response.status_code == 200 else f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
             latencies.append(time.perf_counter() - started)
-            errors += 0 if ok else 1
+            if outcome:
+                failures[outcome] += 1
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30.0) as client:
@@ -101,7 +104,7 @@ async def _drive(base: str, path: str, *, count: int, concurrency: int) -> Run:
         started = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(concurrency)))
         wall = time.perf_counter() - started
-    return Run(latencies=latencies, errors=errors, wall_s=wall)
+    return Run(latencies=latencies, errors=sum(failures.values()), wall_s=wall, failures=dict(failures))
 
 
 def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
@@ -161,10 +164,11 @@ def run() -> list[Figure]:
 
     reference = runs[PAGES[0][1]]
     figures: list[Figure] = []
-    errors = 0
+    failed: list[str] = []
     for name, path in PAGES:
         measured = runs[path]
-        errors += measured.errors
+        if measured.errors:
+            failed.append(f"{path}: {measured.failures}")
         is_reference = measured is reference
         p50, p99 = measured.percentile(0.5), measured.percentile(0.99)
         detail = (
@@ -182,6 +186,6 @@ def run() -> list[Figure]:
         f"   ({REQUESTS} requests per page, concurrency {CONCURRENCY}, gunicorn {WORKERS} workers, "
         f"median of all latencies {statistics.median(reference.latencies) * 1000:.2f} ms for the reference)"
     )
-    if errors:
-        raise AssertionError(f"{errors} requests failed under load")
+    if failed:
+        raise AssertionError("requests failed under load: " + "; ".join(failed))
     return figures

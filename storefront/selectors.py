@@ -6,9 +6,13 @@ catalogue (tests/storefront/test_query_counts.py holds them to it).
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cached_property
+from typing import Protocol
 
 from django.db.models import (
     Count,
@@ -29,10 +33,13 @@ from catalog.models import BundleItem, Chapter, Lesson, Product, ProductContribu
 from catalog.selectors import (
     product_search,
     topic_descendant_ids,
+    topic_tree,
     variant_list_sellable,
 )
 from commerce.models import Order, OrderLine
 from commerce.selectors import library_list
+from storefront.cache import cached, catalogue_key
+from storefront.sql import id_in
 from users.models import User
 
 PAID_STATUSES = [Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED]
@@ -55,39 +62,48 @@ class SellableIndex:
     """The ids of every variant and product that can be sold in one territory today.
 
     Deciding what is sellable (rights by territory, date and format; bundles whose
-    every item is sellable) is the costliest part of a listing: it is done once per
-    page with this index, and every list on the page filters by its ids."""
+    every item is sellable) is the costliest part of a listing: it is decided once
+    per territory and day and kept in the cache under the catalogue version
+    (``storefront.cache``), and every list on a page filters by these ids."""
 
     territory: str
-    variant_ids: list[int]
-    product_ids: list[int]
+    variant_ids: tuple[int, ...]
+    product_ids: tuple[int, ...]
+
+    @cached_property
+    def variant_set(self) -> frozenset[int]:
+        return frozenset(self.variant_ids)
+
+
+def _sellable_rows(territory: str) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    rows = list(variant_list_sellable(territory=territory).values_list("pk", "product_id"))
+    return tuple(sorted(v for v, _p in rows)), tuple(sorted({p for _v, p in rows}))
 
 
 def sellable_index(*, territory: str) -> SellableIndex:
-    rows = list(variant_list_sellable(territory=territory).values_list("pk", "product_id"))
-    return SellableIndex(
-        territory=territory,
-        variant_ids=[variant_id for variant_id, _ in rows],
-        product_ids=sorted({product_id for _, product_id in rows}),
-    )
+    """What is sellable in ``territory`` today: from the cache, else one query."""
+    variant_ids, product_ids = cached(catalogue_key("sellable", territory), lambda: _sellable_rows(territory))
+    return SellableIndex(territory=territory, variant_ids=variant_ids, product_ids=product_ids)
 
 
 def product_cards(*, territory: str, index: SellableIndex | None = None) -> QuerySet[Product]:
     """Sellable products ready for a card: ``price_from`` (cheapest sellable price),
     ``items_total`` (bundles), ``sellable_variants``, owner, credits and topics, in four
-    queries for any number of cards (plus one for the index when it is not given)."""
+    queries for any number of cards (plus one for the index when the cache has none)."""
     index = index or sellable_index(territory=territory)
     cheapest = (
-        Variant.objects.filter(product=OuterRef("pk"), pk__in=index.variant_ids).order_by("price").values("price")[:1]
+        Variant.objects.filter(id_in("pk", index.variant_ids), product=OuterRef("pk"))
+        .order_by("price")
+        .values("price")[:1]
     )
     return (
-        Product.objects.filter(status=Product.Status.PUBLISHED, pk__in=index.product_ids)
+        Product.objects.filter(id_in("pk", index.product_ids), status=Product.Status.PUBLISHED)
         .annotate(price_from=Subquery(cheapest), items_total=_items_total())
         .select_related("owner")
         .prefetch_related(
             Prefetch(
                 "variants",
-                queryset=Variant.objects.filter(pk__in=index.variant_ids).order_by("price", "pk"),
+                queryset=Variant.objects.filter(id_in("pk", index.variant_ids)).order_by("price", "pk"),
                 to_attr="sellable_variants",
             ),
             Prefetch("credits", queryset=ProductContributor.objects.select_related("contributor")),
@@ -117,7 +133,6 @@ class HomeRows:
     featured_bundles: list[Product]
     new_courses: list[Product]
     new_books: list[Product]
-    popular: list[Product]
 
 
 def home_rows(*, territory: str, size: int = 8) -> HomeRows:
@@ -129,7 +144,6 @@ def home_rows(*, territory: str, size: int = 8) -> HomeRows:
         ),
         new_courses=list(cards.filter(kind=Product.Kind.COURSE).order_by("-published_on", "-created_at", "-pk")[:size]),
         new_books=list(cards.filter(kind=Product.Kind.BOOK).order_by("-published_on", "-created_at", "-pk")[:size]),
-        popular=list(product_list_popular(territory=territory, index=index)[:size]),
     )
 
 
@@ -156,15 +170,19 @@ SORTS = {
 }
 
 
-def product_list_search(*, territory: str, filters: SearchFilters) -> QuerySet[Product]:
+def product_list_search(
+    *, territory: str, filters: SearchFilters, index: SellableIndex | None = None
+) -> QuerySet[Product]:
     """Sellable products matching every filter given, in the order asked for
     (relevance when there is a query, newest otherwise)."""
-    index = sellable_index(territory=territory)
+    index = index or sellable_index(territory=territory)
     products = product_cards(territory=territory, index=index)
     if filters.kind:
         products = products.filter(kind=filters.kind)
     if filters.format:
-        in_format = Variant.objects.filter(product=OuterRef("pk"), pk__in=index.variant_ids, format=filters.format)
+        in_format = Variant.objects.filter(
+            id_in("pk", index.variant_ids), product=OuterRef("pk"), format=filters.format
+        )
         products = products.filter(Exists(in_format))
     if filters.topic:
         products = products.filter(topics__in=topic_descendant_ids(slug=filters.topic)).distinct()
@@ -184,23 +202,82 @@ def product_list_search(*, territory: str, filters: SearchFilters) -> QuerySet[P
     return products.order_by(*SORTS.get(sort, SORTS["newest"]))
 
 
+# A listing keeps the ids of its first 100 pages in the cache; later pages are read from the database.
+MAX_CACHED_RESULTS = 2400
+
+
+class ProductResults:
+    """The ids of the products a listing shows, in order, for ``Paginator``.
+
+    The first ``MAX_CACHED_RESULTS`` ids and the total are cached per territory,
+    filters and catalogue version, so a repeated search (the same query, another
+    page, the next visitor) runs neither the search nor the count again."""
+
+    def __init__(self, *, territory: str, filters: SearchFilters, index: SellableIndex | None = None) -> None:
+        self.territory = territory
+        self.filters = filters
+        self.index = index or sellable_index(territory=territory)
+        # Names this result set in the cache (with the catalogue version): its pages are cached under it too.
+        self.key = f"{territory}:{hashlib.sha256(repr(filters).encode()).hexdigest()[:32]}"
+        self.ids, self.total = cached(catalogue_key("results", self.key), self._compute)
+
+    def _queryset(self) -> QuerySet[Product]:
+        return product_list_search(territory=self.territory, filters=self.filters, index=self.index)
+
+    def _compute(self) -> tuple[list[int], int]:
+        ids = list(self._queryset().values_list("pk", flat=True)[: MAX_CACHED_RESULTS + 1])
+        if len(ids) <= MAX_CACHED_RESULTS:
+            return ids, len(ids)
+        return ids[:MAX_CACHED_RESULTS], self._queryset().count()
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[int]:
+        start, stop = window.start or 0, window.stop if window.stop is not None else self.total
+        if stop <= len(self.ids) or len(self.ids) == self.total:
+            return self.ids[start:stop]
+        return list(self._queryset().values_list("pk", flat=True)[start:stop])
+
+
+def product_cards_in_order(*, ids: Sequence[int], territory: str, index: SellableIndex | None = None) -> list[Product]:
+    """The cards of the products ``ids``, in that order (four queries)."""
+    if not ids:
+        return []
+    found = {p.pk: p for p in product_cards(territory=territory, index=index).filter(id_in("pk", ids))}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def product_languages() -> list[str]:
-    """The languages the published catalogue is in, for the search filter."""
-    return sorted(
-        set(Product.objects.filter(status=Product.Status.PUBLISHED).values_list("language", flat=True).distinct())
-    )
+    """The languages the published catalogue is in, for the search filter (cached with the catalogue)."""
+
+    def compute() -> list[str]:
+        published = Product.objects.filter(status=Product.Status.PUBLISHED).order_by()
+        return sorted(set(published.values_list("language", flat=True).distinct()))
+
+    return cached(catalogue_key("languages"), compute)
+
+
+def topic_tree_cached() -> list[Topic]:
+    """``catalog.selectors.topic_tree``, kept with the catalogue version."""
+    return cached(catalogue_key("topic-tree"), topic_tree)
 
 
 def topic_get(*, slug: str) -> Topic | None:
     return Topic.objects.select_related("parent").filter(slug=slug).first()
 
 
-def bundle_list_containing(*, product: Product, territory: str, limit: int = 3) -> list[Product]:
+def bundle_list_containing(
+    *, product: Product, territory: str, limit: int = 3, index: SellableIndex | None = None
+) -> list[Product]:
     """Sellable bundles that include one of ``product``'s variants, with their items
     (variant, product, and that product's credits) prefetched."""
     contains = BundleItem.objects.filter(bundle=OuterRef("pk"), variant__product=product)
     return list(
-        product_cards(territory=territory)
+        product_cards(territory=territory, index=index)
         .filter(kind=Product.Kind.BUNDLE)
         .filter(Exists(contains))
         .prefetch_related(
@@ -221,6 +298,8 @@ class BundleLine:
     variant: Variant
     standalone_price: Decimal
     sellable: bool
+    lesson_count: int = 0
+    chapter_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -232,37 +311,40 @@ class BundleView:
     saving_percent: int
 
 
-def bundle_view(*, bundle: Product, bundle_variant: Variant | None, sellable_ids: set[int]) -> BundleView:
-    """Each item of ``bundle`` with its standalone price, and what the bundle saves.
+class _Counts(Protocol):
+    lessons: int
+    chapters: int
 
-    ``bundle.bundle_items`` must be prefetched with variant and product."""
-    lines = [
-        BundleLine(
-            item=item,
-            product=item.variant.product,
-            variant=item.variant,
-            standalone_price=item.variant.price,
-            sellable=item.variant_id in sellable_ids,
+
+def bundle_view(
+    *,
+    items: Sequence[BundleItem],
+    bundle_variant: Variant | None,
+    sellable_ids: set[int],
+    counts: Mapping[int, _Counts] | None = None,
+) -> BundleView:
+    """Each of a bundle's ``items`` (with variant and product) with its standalone price, and
+    what the bundle saves. ``counts`` gives each item product's number of lessons and chapters."""
+    counts = counts or {}
+    lines = []
+    for item in items:
+        count = counts.get(item.variant.product_id)
+        lines.append(
+            BundleLine(
+                item=item,
+                product=item.variant.product,
+                variant=item.variant,
+                standalone_price=item.variant.price,
+                sellable=item.variant_id in sellable_ids,
+                lesson_count=count.lessons if count else 0,
+                chapter_count=count.chapters if count else 0,
+            )
         )
-        for item in bundle.bundle_items.all()
-    ]
     total = sum((line.standalone_price for line in lines), Decimal("0.00"))
     price = bundle_variant.price if bundle_variant is not None else None
     saving = max(total - price, Decimal("0.00")) if price is not None else Decimal("0.00")
     percent = int((saving / total * 100).to_integral_value()) if total else 0
     return BundleView(lines=lines, items_total=total, price=price, saving=saving, saving_percent=percent)
-
-
-def bundle_item_products(*, bundle: Product) -> QuerySet[Product]:
-    """The products inside ``bundle`` with what their rows show (credits; course and book)."""
-    return (
-        Product.objects.filter(variants__in_bundles__bundle=bundle)
-        .select_related("course", "book")
-        .prefetch_related(Prefetch("credits", queryset=ProductContributor.objects.select_related("contributor")))
-        .annotate(
-            lesson_count=Count("course__lessons", distinct=True), chapter_count=Count("book__chapters", distinct=True)
-        )
-    )
 
 
 def order_for_checkout_key(*, user: User, idempotency_key: str) -> Order | None:

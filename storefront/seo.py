@@ -189,6 +189,22 @@ def item_list_jsonld(
     }
 
 
+def item_list_jsonld_for_links(
+    *, request: HttpRequest, name: str, links: Sequence[tuple[str, str]], offset: int = 0
+) -> dict[str, Any]:
+    """An ``ItemList`` of (path, title) pairs: what a cached row remembers of its products."""
+    return {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "name": name,
+        "numberOfItems": len(links),
+        "itemListElement": [
+            {"@type": "ListItem", "position": offset + i + 1, "url": request.build_absolute_uri(path), "name": title}
+            for i, (path, title) in enumerate(links)
+        ],
+    }
+
+
 def breadcrumb_jsonld(*, request: HttpRequest, trail: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return {
         "@context": "https://schema.org",

@@ -148,6 +148,15 @@ def track_context(slot: str = "", position: int | None = None, model: str = "", 
     return json.dumps(data, ensure_ascii=False)
 
 
+@register.simple_tag
+def with_rec(url: str, rec: str | None = None) -> str:
+    """``url`` with ``?rec=<model version>:<slot>`` when the link belongs to a recommendation row
+    (``{% with_rec url rec as href %}``; an absent ``rec`` leaves the URL as it is)."""
+    if not rec:
+        return url
+    return f"{url}{'&' if '?' in url else '?'}{urlencode({'rec': rec}, safe=':')}"
+
+
 @register.simple_tag(takes_context=True)
 def query_with(context: dict[str, Any], **changes: Any) -> str:
     """The current query string with ``changes`` applied (``None`` or "" removes a key); page resets."""

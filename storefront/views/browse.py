@@ -4,36 +4,55 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import Product
-from catalog.selectors import topic_tree
 from insights.models import Event
 from insights.services import event_record_for_request
+from storefront.cache import cached, catalogue_key
 from storefront.forms import SearchForm
-from storefront.selectors import home_rows, product_languages, product_list_search, topic_get
-from storefront.seo import PageMeta, breadcrumb_jsonld, item_list_jsonld
+from storefront.fragments import filter_form_render, home_shelves, results_grid, row_render
+from storefront.recommended import HOME_SIZE, HOME_SLOT, recommended_for
+from storefront.selectors import (
+    ProductResults,
+    product_languages,
+    sellable_index,
+    topic_get,
+    topic_tree_cached,
+)
+from storefront.seo import PageMeta, breadcrumb_jsonld, item_list_jsonld_for_links
 from storefront.territory import shopper_territory
 from storefront.views.common import language_from_url, render_page
 
 PAGE_SIZE = 24
-RECOMMENDED_SLOT = "home_recommended"
 
 
-def recommended_for(request: HttpRequest, *, fallback: list[Product]) -> tuple[list[Product], str]:
-    """The "recommended for you" row and the model version that chose it ("" for the
-    popularity fallback, which is what every shopper sees until a model serves them)."""
-    return fallback, ""
+def _recommended_row(request: HttpRequest, *, territory: str) -> SafeString:
+    """The home page's "recommended for you" row, rendered (the same for every anonymous visitor)."""
+
+    def render() -> SafeString:
+        row = recommended_for(request, territory=territory, slot=HOME_SLOT, m=HOME_SIZE)
+        lead = (
+            _("Picked from what you have studied and read.")
+            if row.is_personal
+            else _("Popular with learners right now.")
+        )
+        return row_render(shelf_id="recommended", heading=_("Recommended for you"), lead=lead, row=row)
+
+    if request.user.is_authenticated:
+        return render()
+    return cached(catalogue_key("home-recommended", territory, get_language()), render)
 
 
 @language_from_url
 def home(request: HttpRequest) -> HttpResponse:
     territory = shopper_territory(request)
-    rows = home_rows(territory=territory)
-    recommended, model_version = recommended_for(request, fallback=rows.popular)
+    shelves = home_shelves(territory=territory)
     search_url = request.build_absolute_uri(reverse("storefront:search"))
     meta = PageMeta(
         title=_("Zhiqiao — courses and books, together"),
@@ -53,20 +72,11 @@ def home(request: HttpRequest) -> HttpResponse:
                     "query-input": "required name=search_term_string",
                 },
             },
-            item_list_jsonld(request=request, name=_("Featured bundles"), products=rows.featured_bundles),
+            item_list_jsonld_for_links(request=request, name=_("Featured bundles"), links=shelves.featured),
         ],
     )
-    return render_page(
-        request,
-        "storefront/home.html",
-        {
-            "rows": rows,
-            "recommended_products": recommended,
-            "recommendation_model_version": model_version,
-            "recommendation_slot": RECOMMENDED_SLOT,
-        },
-        meta=meta,
-    )
+    context = {"shelves": shelves, "recommended_row": _recommended_row(request, territory=territory)}
+    return render_page(request, "storefront/home.html", context, meta=meta)
 
 
 def _listing(
@@ -84,12 +94,15 @@ def _listing(
     data = request.GET.copy()
     for key, value in (preset or {}).items():
         data[key] = value
-    form = SearchForm(data, languages=product_languages(), topics=topic_tree())
+    form = SearchForm(data, languages=product_languages(), topics=topic_tree_cached())
     form.is_valid()
     filters = form.filters()
-    products = product_list_search(territory=territory, filters=filters)
-    page = Paginator(products, PAGE_SIZE).get_page(request.GET.get("page"))
-    items = list(page.object_list)
+    index = sellable_index(territory=territory)
+    results = ProductResults(territory=territory, filters=filters, index=index)
+    page: Page[int] = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))  # type: ignore[arg-type]
+    grid = results_grid(
+        results_key=results.key, page_number=page.number, ids=list(page.object_list), territory=territory, index=index
+    )
     if filters.q:
         event_record_for_request(
             request=request,
@@ -102,9 +115,8 @@ def _listing(
             },
         )
     page_path = path if page.number == 1 else f"{path}?page={page.number}"
-    jsonld = [
-        item_list_jsonld(request=request, name=title, products=items, offset=page.start_index() - 1 if items else 0)
-    ]
+    offset = page.start_index() - 1 if grid.links else 0
+    jsonld = [item_list_jsonld_for_links(request=request, name=title, links=grid.links, offset=offset)]
     if trail:
         jsonld.append(breadcrumb_jsonld(request=request, trail=trail))
     meta = PageMeta(
@@ -118,11 +130,13 @@ def _listing(
     context = {
         "title": title,
         "intro": intro,
-        "form": form,
+        "filter_form": filter_form_render(
+            form=form, preset=preset or {}, path=request.path, is_filtered=bool(request.GET)
+        ),
         "filters": filters,
         "preset": preset or {},
         "page": page,
-        "products": items,
+        "grid": grid,
         "trail": trail or [],
         **(extra or {}),
     }
@@ -170,7 +184,7 @@ def bundle_list(request: HttpRequest) -> HttpResponse:
 @language_from_url
 def topic_index(request: HttpRequest) -> HttpResponse:
     meta = PageMeta(title=f"{_('Topics')} · {_('Zhiqiao')}", path=reverse("storefront:topics"))
-    return render_page(request, "storefront/topics.html", {"topics": topic_tree()}, meta=meta)
+    return render_page(request, "storefront/topics.html", {"topics": topic_tree_cached()}, meta=meta)
 
 
 @language_from_url

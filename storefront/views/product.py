@@ -4,24 +4,32 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.db.models import Prefetch, prefetch_related_objects
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from catalog.models import Chapter, Lesson, Product, ProductContributor, Review, Variant
-from catalog.selectors import product_get_public, review_list_for_product, variant_sellable_ids
+from catalog.selectors import product_get_public
 from commerce.selectors import user_owns
 from insights.models import Event
 from insights.services import event_record_for_request
-from storefront.selectors import bundle_list_containing, bundle_view
+from recommendations.attribution import PARAM as REC_PARAM
+from recommendations.attribution import rec_remember
+from storefront.cache import cached, catalogue_key
+from storefront.fragments import row_render
+from storefront.product_page import product_page_get
+from storefront.recommended import product_rows
+from storefront.selectors import SellableIndex, bundle_list_containing, bundle_view, sellable_index
 from storefront.seo import PageMeta, breadcrumb_jsonld, product_jsonld, summary
 from storefront.templatetags.storefront import cover_image_url
 from storefront.territory import shopper_territory
 from storefront.views.common import language_from_url, render_page
+from users.models import User
 
-REVIEWS_SHOWN = 10
 KIND_TRAIL = {
     Product.Kind.COURSE: ("storefront:courses", "Courses"),
     Product.Kind.BOOK: ("storefront:books", "Books"),
@@ -79,51 +87,74 @@ def _share_meta(request: HttpRequest, product: Product, variants: list[Variant],
     )
 
 
+def _more_to_explore(request: HttpRequest, *, product: Product, territory: str, index: SellableIndex) -> SafeString:
+    """Below the product: bundles holding it, "complete it with" and similar products, rendered
+    (the same for every anonymous visitor of a territory and language; per shopper otherwise)."""
+
+    def render() -> SafeString:
+        bundles = bundle_list_containing(product=product, territory=territory, index=index)
+        rows = product_rows(request, product=product, territory=territory, index=index)
+        context = {"product": product, "bundles": bundles, "complete": rows.complete}
+        html = render_to_string("storefront/_product_more.html", context)
+        similar = row_render(shelf_id="similar", heading=_("You may also like"), row=rows.similar)
+        return mark_safe(html + similar)  # noqa: S308 (both rendered by the template engine)
+
+    if request.user.is_authenticated:
+        return render()
+    return cached(catalogue_key("product-more", product.pk, territory, get_language()), render)
+
+
+def _body(context: dict[str, object], *, territory: str) -> SafeString:
+    """The page's sections between the buy box and the reviews, rendered: the same for every
+    visitor of a territory and language who does or does not own the product."""
+    product = context["product"]
+    assert isinstance(product, Product)
+    key = catalogue_key("product-body", product.pk, territory, get_language(), bool(context["owned"]))
+    return cached(key, lambda: mark_safe(render_to_string("storefront/_product_body.html", context)))  # noqa: S308
+
+
 @language_from_url
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """A course, book or bundle: what it is, who made it, its offers and reviews."""
+    """A course, book or bundle: what it is, who made it, its offers and reviews; then bundles
+    holding it and recommendations. A visit from a recommendation (``?rec=<version>:<slot>``)
+    is remembered for the attribution of a purchase."""
     territory = shopper_territory(request)
-    product = _product_or_404(slug)
-    variants = list(product.variants.all())
-    items = list(product.bundle_items.all()) if product.kind == Product.Kind.BUNDLE else []
-    sellable_ids = variant_sellable_ids(variants=variants + [i.variant for i in items], territory=territory)
-    user = request.user if request.user.is_authenticated else None
+    page = product_page_get(slug=slug)
+    if page is None:
+        raise Http404
+    product, variants, items = page.product, page.variants, page.bundle_items
+    index = sellable_index(territory=territory)
+    sellable_ids = {v.pk for v in [*variants, *(i.variant for i in items)] if v.pk in index.variant_set}
+    user = request.user if isinstance(request.user, User) and request.user.is_authenticated else None
     owned = user_owns(user, product)
-    reviews = list(review_list_for_product(product=product)[:REVIEWS_SHOWN])
-    my_review = next((r for r in reviews if user is not None and r.user_id == user.pk), None)
+    my_review = next((r for r in page.reviews if user is not None and r.user_id == user.pk), None)
     if user is not None and my_review is None and owned:
         my_review = Review.objects.filter(user=user, product=product).first()
+    rec = rec_remember(session=request.session, product_id=product.pk, raw=request.GET.get(REC_PARAM))
     context: dict[str, object] = {
         "product": product,
         "variants": variants,
         "sellable_ids": sellable_ids,
         "sellable_variants": [v for v in variants if v.pk in sellable_ids],
-        "credits": list(product.credits.all()),
-        "topics": list(product.topics.all()),
-        "reviews": reviews,
+        "credits": page.credits,
+        "topics": page.topics,
+        "reviews": page.reviews,
         "owned": owned,
         "my_review": my_review,
         "kind_crumb": _kind_crumb(product),
+        "lessons": page.lessons,
+        "course_seconds": sum(lesson.duration_seconds for lesson in page.lessons),
+        "chapters": page.chapters,
+        "rec": str(rec) if rec else "",
+        "more": _more_to_explore(request, product=product, territory=territory, index=index),
     }
     if product.kind == Product.Kind.BUNDLE:
         bundle_variant = next((v for v in variants if v.format == Variant.Format.BUNDLE), None)
-        item_products = [i.variant.product for i in items]
-        prefetch_related_objects(
-            item_products,
-            Prefetch("credits", queryset=ProductContributor.objects.select_related("contributor")),
-            "course__lessons",
-            "book__chapters",
+        context["bundle"] = bundle_view(
+            items=items, bundle_variant=bundle_variant, sellable_ids=sellable_ids, counts=page.item_counts
         )
-        context["bundle"] = bundle_view(bundle=product, bundle_variant=bundle_variant, sellable_ids=sellable_ids)
         context["bundle_variant"] = bundle_variant
-    else:
-        context["bundles"] = bundle_list_containing(product=product, territory=territory)
-        if product.kind == Product.Kind.COURSE and hasattr(product, "course"):
-            lessons = list(product.course.lessons.all())
-            context["lessons"] = lessons
-            context["course_seconds"] = sum(lesson.duration_seconds for lesson in lessons)
-        if product.kind == Product.Kind.BOOK and hasattr(product, "book"):
-            context["chapters"] = list(product.book.chapters.all())
+    context["body"] = _body(context, territory=territory)
     event_record_for_request(
         request=request, kind=Event.Kind.VIEW, product=product, context={"ref": request.GET.get("ref", "")[:60]}
     )

@@ -1,0 +1,111 @@
+"""What the storefront keeps in the cache, and when it stops being true.
+
+Deciding what can be sold (rights by territory, date and format; bundles whose
+every item is sellable) and rendering rows of product cards is most of the cost
+of a listing. Both depend only on the catalogue, the shopper's territory, the
+day and the page language, so they are cached under a key made of those and of
+the **catalogue version**: a token that every change to a catalogue row
+replaces (see ``storefront.receivers``), which makes every entry derived from
+the old catalogue unreachable at once.
+
+Writes that bypass model signals (``bulk_create``, ``QuerySet.update``) do not
+replace the version; every entry therefore also expires after
+``STOREFRONT_CACHE_SECONDS`` (default 300), which bounds how long such a change
+can go unseen. Nothing is sold on the strength of a cached listing: the cart
+and checkout check rights again.
+
+The cache is an accelerator, never a dependency: a miss, an unreachable Redis
+or a backend that raises all fall back to computing the value.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+logger = logging.getLogger("storefront.cache")
+
+CATALOGUE_VERSION_KEY = "storefront:catalogue-version"
+DEFAULT_SECONDS = 300
+T = TypeVar("T")
+_MISSING = object()
+
+
+def cache_seconds() -> int:
+    """How long a derived entry lives at most (``settings.STOREFRONT_CACHE_SECONDS``)."""
+    return int(getattr(settings, "STOREFRONT_CACHE_SECONDS", DEFAULT_SECONDS))
+
+
+def cache_enabled() -> bool:
+    return cache_seconds() > 0
+
+
+def cache_get(key: str, default: Any = None) -> Any:
+    try:
+        return cache.get(key, default)
+    except Exception:  # an unreachable cache is a miss
+        logger.warning("cache read failed for %s", key, exc_info=True)
+        return default
+
+
+def cache_get_many(keys: Iterable[str]) -> dict[str, Any]:
+    try:
+        return dict(cache.get_many(list(keys)))
+    except Exception:  # an unreachable cache is a miss
+        logger.warning("cache read failed", exc_info=True)
+        return {}
+
+
+def cache_set(key: str, value: Any, timeout: int | None = None) -> None:
+    try:
+        cache.set(key, value, cache_seconds() if timeout is None else timeout)
+    except Exception:  # the value was computed; not keeping it only costs the next request
+        logger.warning("cache write failed for %s", key, exc_info=True)
+
+
+def catalogue_version() -> str:
+    """The token that names the catalogue as it is now (made on first use).
+
+    When the cache cannot be read a fresh token is returned, so that nothing
+    derived from an older catalogue can be served."""
+    try:
+        version = cache.get(CATALOGUE_VERSION_KEY)
+        if version is None:
+            cache.add(CATALOGUE_VERSION_KEY, uuid.uuid4().hex[:12], None)
+            version = cache.get(CATALOGUE_VERSION_KEY)
+    except Exception:
+        logger.warning("catalogue version unreadable; computing without the cache", exc_info=True)
+        version = None
+    return str(version) if version else f"uncached-{uuid.uuid4().hex[:12]}"
+
+
+def catalogue_version_bump() -> None:
+    """Retire every entry derived from the catalogue as it was (a catalogue row changed)."""
+    try:
+        cache.set(CATALOGUE_VERSION_KEY, uuid.uuid4().hex[:12], None)
+    except Exception:
+        # Entries of the old version stay reachable until they expire (STOREFRONT_CACHE_SECONDS).
+        logger.warning("could not replace the catalogue version", exc_info=True)
+
+
+def catalogue_key(*parts: object) -> str:
+    """A cache key for something derived from the catalogue today: ``parts`` plus the day and the version."""
+    return ":".join(["storefront", *(str(p) for p in parts), timezone.localdate().isoformat(), catalogue_version()])
+
+
+def cached(key: str, compute: Callable[[], T]) -> T:
+    """The value cached under ``key``, else ``compute()`` (kept for next time)."""
+    if not cache_enabled():
+        return compute()
+    value = cache_get(key, _MISSING)
+    if value is not _MISSING:
+        return value
+    value = compute()
+    cache_set(key, value)
+    return value

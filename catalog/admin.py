@@ -219,8 +219,8 @@ class StatusEventInline(admin.TabularInline[ProductStatusEvent, Product]):
     """The product's status history, read-only: rows are appended by the status changes themselves."""
 
     model = ProductStatusEvent
-    fields = ["at", "from_status", "to_status", "source", "actor", "note"]
-    readonly_fields = fields
+    fields = ("at", "from_status", "to_status", "source", "actor", "note")
+    readonly_fields = ("at", "from_status", "to_status", "source", "actor", "note")
     extra = 0
     can_delete = False
     ordering = ["-at", "-pk"]

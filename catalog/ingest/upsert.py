@@ -21,6 +21,7 @@ import enum
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -565,10 +566,10 @@ def _create_together(records: list[CatalogRecord], context: UpsertContext) -> No
         [
             Variant(
                 product=p,
-                format=r.format,
+                format=r.format or "",
                 sku=_sku(r, partner),
                 isbn13=r.isbn13,
-                price=r.price,
+                price=r.price or Decimal("0"),  # never None: _new_and_alone takes only priced records
                 currency=r.currency,
                 list_prices=[price.as_json() for price in r.prices],
                 is_active=r.is_active,

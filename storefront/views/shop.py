@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,20 +17,23 @@ from django.views.decorators.http import require_POST
 
 from catalog.models import Variant
 from commerce.models import Order
-from commerce.selectors import cart_summary, order_get_for_user
+from commerce.selectors import CartLineView, CartSummary, cart_summary, order_get_for_user
 from commerce.services.cart import cart_add, cart_find, cart_get_or_create, cart_line_remove, cart_line_set_quantity
 from commerce.services.cart_coupons import cart_coupon_apply, cart_coupon_remove
 from commerce.services.checkout import checkout_create, checkout_lines_from_cart
 from core.errors import DomainError
 from insights.models import Event
 from insights.services import event_record_for_request
+from promotions.selectors import attribution_for_request
+from recommendations.attribution import PARAM as REC_PARAM
+from recommendations.attribution import checkout_lines_attribute, rec_remember
+from storefront.fragments import row_render
+from storefront.recommended import CART_SIZE, CART_SLOT, recommended_for
 from storefront.selectors import order_for_checkout_key
 from storefront.seo import PageMeta
 from storefront.territory import shopper_territory
 from storefront.views.common import language_from_url, render_page
 from users.models import User
-
-UTM_SESSION_KEY = "storefront_utm"
 
 
 def _shopper(request: HttpRequest) -> User | None:
@@ -42,12 +47,51 @@ def _back(request: HttpRequest, default: str) -> str:
     return default
 
 
+@dataclass(frozen=True)
+class LineDiscount:
+    name: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CartRow:
+    """A cart line and the discounts (offers and coupons) that priced it."""
+
+    line: CartLineView
+    discounts: list[LineDiscount]
+
+
+def cart_rows(summary: CartSummary) -> list[CartRow]:
+    """Each line of ``summary`` with what each offer or coupon took off it (in the page's language)."""
+    rows = []
+    for line in summary.lines:
+        ref = str(line.line.pk)
+        discounts = [
+            LineDiscount(name=str(adjustment.name), amount=adjustment.line_amounts[ref])
+            for adjustment in summary.adjustments
+            if adjustment.line_amounts.get(ref)
+        ]
+        rows.append(CartRow(line=line, discounts=discounts))
+    return rows
+
+
 @language_from_url
 def cart_view(request: HttpRequest) -> HttpResponse:
+    """The cart priced with the offers in force and the codes entered: each line's discount,
+    the combination chosen and why, codes that do not apply and why; then recommendations."""
+    territory = shopper_territory(request)
     cart = cart_find(user=_shopper(request), session=request.session)
-    summary = cart_summary(cart=cart, territory=shopper_territory(request))
+    summary = cart_summary(cart=cart, territory=territory)
+    in_cart = {line.product.pk for line in summary.lines}
+    row = recommended_for(request, territory=territory, slot=CART_SLOT, m=CART_SIZE, exclude=in_cart)
+    heading = _("Complete your order") if summary.lines else _("Start with these")
     meta = PageMeta(title=f"{_('Your cart')} · {_('Zhiqiao')}", path=reverse("storefront:cart"), noindex=True)
-    return render_page(request, "storefront/cart.html", {"summary": summary}, meta=meta)
+    context = {
+        "summary": summary,
+        "rows": cart_rows(summary),
+        "recommended_row": row_render(shelf_id="cart-recommended", heading=heading, row=row),
+    }
+    return render_page(request, "storefront/cart.html", context, meta=meta)
 
 
 @require_POST
@@ -67,6 +111,8 @@ def cart_add_view(request: HttpRequest) -> HttpResponse:
     try:
         cart = cart_get_or_create(user=_shopper(request), session=request.session)
         cart_add(cart=cart, variant=variant, quantity=quantity, territory=territory)
+        # Added from a recommendation row or a product page reached from one: keep it for the order line.
+        rec_remember(session=request.session, product_id=variant.product_id, raw=request.POST.get(REC_PARAM))
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(_back(request, variant.product.get_absolute_url()))
@@ -120,13 +166,6 @@ def cart_coupon(request: HttpRequest) -> HttpResponse:
     return redirect("storefront:cart")
 
 
-def remember_utm(request: HttpRequest) -> None:
-    """Keep the campaign that brought the shopper, for the order's attribution."""
-    utm = {k: v[:120] for k, v in request.GET.items() if k.startswith("utm_") and v}
-    if utm:
-        request.session[UTM_SESSION_KEY] = utm
-
-
 @login_required
 @language_from_url
 def checkout(request: HttpRequest) -> HttpResponse:
@@ -140,8 +179,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
     cart = cart_find(user=user, session=request.session)
     if request.method == "POST":
         key = request.POST.get("idempotency_key", "")
-        utm = request.session.get(UTM_SESSION_KEY) or {}
-        lines = checkout_lines_from_cart(cart=cart, attribution={"utm": utm} if utm else None) if cart else []
+        # Each line carries the recommendation it was reached from; the order, the shopper's visits
+        # (campaign, referral), for promotions to attribute and commerce to store on every line.
+        lines = checkout_lines_from_cart(cart=cart) if cart else []
+        lines = checkout_lines_attribute(session=request.session, lines=lines)
         try:
             result = checkout_create(
                 user=user,
@@ -149,6 +190,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 idempotency_key=key,
                 territory=territory,
                 return_url=reverse("storefront:checkout-return", kwargs={"key": key[:128] or "-"}),
+                attribution=attribution_for_request(request),
             )
         except DomainError as error:
             messages.error(request, error.message)

@@ -20,3 +20,6 @@ REST_FRAMEWORK = {
         "auth": "10000/minute",
     },
 }
+# The whole suite logs in from one address; tests of login throttling set their own limits.
+LOGIN_FAILURES_PER_ACCOUNT = 1000
+LOGIN_FAILURES_PER_ADDRESS = 10000

@@ -17,6 +17,23 @@ from users.models import Membership, Partner, PartnerApiKey, User
 from users.scopes import scope_choices
 from users.services import api_key_create
 
+# Fuzzing findings in parts still being finished, by test and operation; each has a strict
+# regression test in test_fuzz_findings.py. Not strict here: which generated case meets the bug
+# shifts whenever the API document changes.
+KNOWN_FUZZ_FINDINGS: dict[tuple[str, str], str] = {
+    ("test_logged_in_shopper", "POST /api/v1/coupons/validate/"): "variant_id overflow (500)",
+    ("test_anonymous_visitor", "POST /api/v1/coupons/validate/"): "variant_id overflow (500)",
+    ("test_partner_key", "POST /api/v1/partner/catalog/imports/"): "error_report_url null, documented string",
+    ("test_partner_key", "POST /api/v1/partners/{slug}/shares/"): "Parquet answer, documented JSON only",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for (test, operation), reason in KNOWN_FUZZ_FINDINGS.items():
+            if item.name.startswith(test) and item.name.endswith(f"[{operation}]"):
+                item.add_marker(pytest.mark.xfail(reason=f"known fuzzing finding: {reason}", strict=False))
+
 
 @dataclass
 class Side:

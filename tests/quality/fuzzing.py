@@ -16,7 +16,8 @@ from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
 # Examples per operation and context: small in ``make test``, large in ``make fuzz``.
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+LONG_RUN_FROM = 50
 
 
 def openapi_document() -> dict[str, Any]:

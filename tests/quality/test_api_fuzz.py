@@ -16,6 +16,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from tests.quality.conftest import Side, World, session_credentials
 from tests.quality.fuzzing import (
     FUZZ_EXAMPLES,
+    LONG_RUN_FROM,
     openapi_document,
     requests_inside_the_test_transaction,
     wsgi_application,
@@ -28,12 +29,16 @@ schema.app = wsgi_application
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
+# Hypothesis's explicit phase carries schemathesis's coverage cases (every boundary of every
+# parameter: hundreds of requests for a large body); only the long run affords them.
+PHASES = [Phase.explicit, Phase.generate] if FUZZ_EXAMPLES > LONG_RUN_FROM else [Phase.generate]
+
 fuzz_settings = settings(
     max_examples=FUZZ_EXAMPLES,
     derandomize=True,
     database=None,
     deadline=None,
-    phases=[Phase.explicit, Phase.generate],
+    phases=PHASES,
     suppress_health_check=list(HealthCheck),
 )
 

@@ -103,7 +103,8 @@ def _from_list(served: RecommendationList) -> _Served:
         slot=served.slot,
         model_version=served.model_version,
         source=served.source,
-        items=[(item.product.pk, item.reason, None) for item in served.items],
+        # "Popular on Zhiqiao" under every card says nothing the row's heading does not.
+        items=[(item.product.pk, "" if item.reason_code == "popular" else item.reason, None) for item in served.items],
     )
 
 

@@ -82,7 +82,10 @@ def cart_view(request: HttpRequest) -> HttpResponse:
     territory = shopper_territory(request)
     cart = cart_find(user=_shopper(request), session=request.session)
     summary = cart_summary(cart=cart, territory=territory)
-    in_cart = {line.product.pk for line in summary.lines}
+    # Neither what is in the cart nor what its bundles hold.
+    in_cart = {line.product.pk for line in summary.lines} | {
+        item.variant.product_id for line in summary.lines for item in line.bundle_items
+    }
     row = recommended_for(request, territory=territory, slot=CART_SLOT, m=CART_SIZE, exclude=in_cart)
     heading = _("Complete your order") if summary.lines else _("Start with these")
     meta = PageMeta(title=f"{_('Your cart')} · {_('Zhiqiao')}", path=reverse("storefront:cart"), noindex=True)

@@ -5,6 +5,7 @@ screenshot would show as broken: a horizontal scrollbar on a phone, or an untran
 from __future__ import annotations
 
 import os
+from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
@@ -12,8 +13,9 @@ from django.conf import settings
 
 from tests.browser.conftest import DESKTOP, PHONE, new_page
 from tests.factories import UserFactory
-from tests.factories.catalog import ReviewFactory
+from tests.factories.catalog import ReviewFactory, sellable_book, sellable_course
 from tests.factories.commerce import order_paid_for
+from tests.factories.promotions import CouponFactory, OfferFactory
 from tests.factories.storefront import shop_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +39,18 @@ def test_screenshots_of_the_storefront(chromium, live_server, password, language
     owner = UserFactory(email="owner@example.com", display_name="王小明")
     order_paid_for(owner, world.course, world.ebook)
     shopper = UserFactory(email="shopper@example.com")
+    # Enough of a shelf for the recommendation rows, and an offer and a coupon for the cart.
+    flow = sellable_book(title="心流：最优体验心理学", slug="flow", price="59.00")
+    grit = sellable_book(title="坚毅", slug="grit", price="45.00")
+    happiness = sellable_course(title="哈佛幸福课精讲", slug="happiness-lectures", price="129.00")
+    for variant in (flow, grit, happiness):
+        variant.product.topics.add(world.subtopic)
+    offer = OfferFactory(
+        kind="cross_discount", name="课书同读", name_en="Course and book", percent_off=D("50"), group_size=None
+    )
+    offer.trigger_products.set([world.bundle.product])
+    offer.target_products.set([flow.product])
+    CouponFactory(code="READ10", kind="percentage", value=D("10"))
 
     OUT.mkdir(parents=True, exist_ok=True)
     page = new_page(chromium, live_server, language=language, viewport=viewport)
@@ -56,6 +70,12 @@ def test_screenshots_of_the_storefront(chromium, live_server, password, language
     _login(page, live_server, shopper.email, password)
     page.goto(f"{live_server.url}/products/{world.bundle.product.slug}/")
     page.click(".buy-box .offer-form button")
+    page.wait_for_url("**/cart/")
+    page.goto(f"{live_server.url}/products/flow/")
+    page.click(".buy-box .offer-form button")
+    page.wait_for_url("**/cart/")
+    page.fill("#coupon-code", "read10")
+    page.click(".coupon-form button")
     page.wait_for_url("**/cart/")
     _check_and_shoot(page, "cart", language, width_name, viewport)
     page.context.close()

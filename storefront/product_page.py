@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, QuerySet
 
 from catalog.models import (
     BundleItem,
@@ -59,10 +59,8 @@ class ProductPage:
         return list(self.product.topics.all())
 
 
-def _credits() -> Prefetch[ProductContributor]:
-    return Prefetch(
-        "credits", queryset=ProductContributor.objects.select_related("contributor").order_by("position", "pk")
-    )
+def _credits() -> QuerySet[ProductContributor]:
+    return ProductContributor.objects.select_related("contributor").order_by("position", "pk")
 
 
 def _read(slug: str) -> ProductPage | None:
@@ -74,7 +72,7 @@ def _read(slug: str) -> ProductPage | None:
         .select_related("owner", "course", "book")
         .prefetch_related(
             Prefetch("variants", queryset=Variant.objects.filter(is_active=True).order_by("pk")),
-            _credits(),
+            Prefetch("credits", queryset=_credits()),
             Prefetch("topics", queryset=Topic.objects.order_by("position", "slug")),
         )
         .first()
@@ -98,7 +96,7 @@ def _read(slug: str) -> ProductPage | None:
         items = list(
             BundleItem.objects.filter(bundle=product)
             .select_related("variant__product__course", "variant__product__book")
-            .prefetch_related(Prefetch("variant__product__credits", queryset=_credits().queryset))
+            .prefetch_related(Prefetch("variant__product__credits", queryset=_credits()))
             .order_by("position", "pk")
         )
         item_products = {item.variant.product_id for item in items}

@@ -312,8 +312,11 @@ class BundleView:
 
 
 class _Counts(Protocol):
-    lessons: int
-    chapters: int
+    @property
+    def lessons(self) -> int: ...
+
+    @property
+    def chapters(self) -> int: ...
 
 
 def bundle_view(

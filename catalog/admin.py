@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import HttpRequest
@@ -37,6 +38,7 @@ from catalog.models import (
     Variant,
 )
 from catalog.selectors import rights_in_force_q, topic_descendant_ids
+from core.uploads import image_upload_validate
 from users.models import User
 
 # --- Filters -------------------------------------------------------------------------------------
@@ -243,8 +245,23 @@ def _person(request: HttpRequest) -> User | None:
     return user if isinstance(user, User) and user.is_authenticated else None
 
 
+class ProductAdminForm(forms.ModelForm[Product]):
+    class Meta:
+        model = Product
+        # The admin adds the fieldsets' fields (with its URL field overrides) to these.
+        fields = ["cover_image"]
+
+    def clean_cover_image(self) -> Any:
+        image = self.cleaned_data.get("cover_image")
+        # A newly uploaded file (not the one already stored) is checked for size, type and pixels.
+        if isinstance(image, UploadedFile):
+            image_upload_validate(image)
+        return image
+
+
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin[Product]):
+    form = ProductAdminForm
     list_display = [
         "title",
         "kind",

@@ -14,8 +14,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -157,6 +156,22 @@ def _targets_expand(
     return parts
 
 
+def _refunded_add(*, model: type[models.Model], pk: int, field: str, limit: str, delta: Decimal) -> bool:
+    """Add ``delta`` (negative to release) to a refunded total, exactly: the new total is computed
+    in Python with Decimal (SQLite would add the decimals as floats and miss by a hair), kept within
+    0 … ``limit``, and written only if the row still holds the value read, so a concurrent change
+    (the caller holds the order's row lock, which every refund takes first) can never be overwritten.
+    False when the total would leave its bounds or the row changed."""
+    row = model._default_manager.filter(pk=pk).values(field, limit).first()
+    if row is None:
+        return False
+    current, cap = Decimal(row[field]), Decimal(row[limit])
+    new = money_quantize(current + delta)
+    if new < 0 or new > cap:
+        return False
+    return bool(model._default_manager.filter(pk=pk, **{field: current}).update(**{field: new}))
+
+
 @transaction.atomic
 def _refund_reserve(
     *,
@@ -185,13 +200,9 @@ def _refund_reserve(
             code="already_refunded",
         )
     # Reserve with conditional updates: each fails (0 rows) rather than exceed what was paid.
-    if not Order.objects.filter(pk=order.pk, refunded_total__lte=F("total") - amount).update(
-        refunded_total=F("refunded_total") + amount
-    ):
+    if not _refunded_add(model=Order, pk=order.pk, field="refunded_total", limit="total", delta=amount):
         raise RefundExceedsPaid(_("This refund would exceed the amount paid for the order."))
-    if not Payment.objects.filter(pk=payment.pk, refunded_amount__lte=F("amount") - amount).update(
-        refunded_amount=F("refunded_amount") + amount
-    ):
+    if not _refunded_add(model=Payment, pk=payment.pk, field="refunded_amount", limit="amount", delta=amount):
         raise RefundExceedsPaid(_("This refund would exceed the amount paid for the order."))
     refund = Refund.objects.create(
         order=order,
@@ -203,12 +214,12 @@ def _refund_reserve(
         requested_by=requested_by if requested_by is not None and requested_by.is_authenticated else None,
     )
     for line, item, part_amount in parts:
-        if item is not None and not OrderLineItem.objects.filter(
-            pk=item.pk, refunded_amount__lte=F("share") - part_amount
-        ).update(refunded_amount=F("refunded_amount") + part_amount):
+        if item is not None and not _refunded_add(
+            model=OrderLineItem, pk=item.pk, field="refunded_amount", limit="share", delta=part_amount
+        ):
             raise RefundExceedsPaid(_("«%(title)s» has already been refunded.") % {"title": item.title})
-        if not OrderLine.objects.filter(pk=line.pk, refunded_amount__lte=F("price_paid") - part_amount).update(
-            refunded_amount=F("refunded_amount") + part_amount
+        if not _refunded_add(
+            model=OrderLine, pk=line.pk, field="refunded_amount", limit="price_paid", delta=part_amount
         ):
             raise RefundExceedsPaid(_("«%(title)s» has already been refunded.") % {"title": line.title})
         RefundLine.objects.create(refund=refund, order_line=line, item=item, amount=part_amount)
@@ -230,12 +241,16 @@ def refund_complete(
         return refund
     refund_lines = list(refund.lines.select_related("order_line", "item").order_by("pk"))
     if not succeeded:
-        Order.objects.filter(pk=order.pk).update(refunded_total=F("refunded_total") - refund.amount)
-        Payment.objects.filter(pk=payment.pk).update(refunded_amount=F("refunded_amount") - refund.amount)
+        _refunded_add(model=Order, pk=order.pk, field="refunded_total", limit="total", delta=-refund.amount)
+        _refunded_add(model=Payment, pk=payment.pk, field="refunded_amount", limit="amount", delta=-refund.amount)
         for rl in refund_lines:
-            OrderLine.objects.filter(pk=rl.order_line_id).update(refunded_amount=F("refunded_amount") - rl.amount)
+            _refunded_add(
+                model=OrderLine, pk=rl.order_line_id, field="refunded_amount", limit="price_paid", delta=-rl.amount
+            )
             if rl.item_id is not None:
-                OrderLineItem.objects.filter(pk=rl.item_id).update(refunded_amount=F("refunded_amount") - rl.amount)
+                _refunded_add(
+                    model=OrderLineItem, pk=rl.item_id, field="refunded_amount", limit="share", delta=-rl.amount
+                )
         Refund.objects.filter(pk=refund.pk).update(failure_message=message[:500])
         return refund_transition(refund=refund, to_status=Refund.Status.FAILED, actor=actor, note=message)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
@@ -113,6 +115,25 @@ def _body(context: dict[str, object], *, territory: str) -> SafeString:
     return cached(key, lambda: mark_safe(render_to_string("storefront/_product_body.html", context)))  # noqa: S308
 
 
+def _hero(context: dict[str, object]) -> SafeString:
+    """Cover, title, people, rating, facts and topics, rendered (the same for every visitor)."""
+    product = context["product"]
+    assert isinstance(product, Product)
+    key = catalogue_key("product-hero", product.pk, get_language())
+    return cached(key, lambda: mark_safe(render_to_string("storefront/_product_hero.html", context)))  # noqa: S308
+
+
+def _head(request: HttpRequest, meta: PageMeta, *, product: Product, territory: str) -> SafeString:
+    """The page's canonical and language links, share card and structured data, rendered (per
+    territory, since the offers differ, and per address the page was asked for)."""
+    origin = f"{request.scheme}://{request.get_host()}"
+    key = catalogue_key(
+        "product-head", product.pk, territory, get_language(), hashlib.sha256(origin.encode()).hexdigest()[:16]
+    )
+    context = {"meta": meta, "canonical_url": meta.canonical(request), "alternate_urls": meta.alternates(request)}
+    return cached(key, lambda: mark_safe(render_to_string("storefront/_head.html", context, request=request)))  # noqa: S308
+
+
 @language_from_url
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """A course, book or bundle: what it is, who made it, its offers and reviews; then bundles
@@ -155,12 +176,13 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
         )
         context["bundle_variant"] = bundle_variant
     context["body"] = _body(context, territory=territory)
+    context["hero"] = _hero(context)
+    meta = _share_meta(request, product, variants, sellable_ids)
+    context["head"] = _head(request, meta, product=product, territory=territory)
     event_record_for_request(
         request=request, kind=Event.Kind.VIEW, product=product, context={"ref": request.GET.get("ref", "")[:60]}
     )
-    return render_page(
-        request, "storefront/product.html", context, meta=_share_meta(request, product, variants, sellable_ids)
-    )
+    return render_page(request, "storefront/product.html", context, meta=meta)
 
 
 def _locked(request: HttpRequest, product: Product) -> HttpResponse:

@@ -194,3 +194,13 @@ def test_a_batch_whose_slug_is_taken_falls_back_to_one_at_a_time() -> None:
     assert result.counts["created"] == 1
     assert result.counts["refused"] == 1
     assert result.errors.first[0].reference == "SLUG-1"
+
+
+def test_admin_add_form_leaves_status_to_the_actions(client) -> None:
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    page = client.get(f"{CHANGELIST}add/")
+
+    assert page.status_code == 200
+    assert "status" not in page.context["adminform"].form.fields
+    assert not any(f.formset.model is ProductStatusEvent for f in page.context["inline_admin_formsets"])

@@ -6,7 +6,7 @@ MANAGE := $(PY) manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install messages migrate demo serve test lint format bench fuzz screenshots clean
+.PHONY: install messages migrate demo serve test lint format bench fuzz load audit screenshots clean
 
 install: $(VENV)/.installed
 
@@ -45,8 +45,21 @@ test: install messages lint
 bench: install messages
 	$(PY) bench/run.py
 
+# The long fuzzing run: property tests with FUZZ_EXAMPLES, and schemathesis over every API
+# operation in three contexts with API_FUZZ_EXAMPLES (plus its boundary-coverage cases).
+API_FUZZ_EXAMPLES ?= 300
 fuzz: install messages
-	FUZZ_EXAMPLES=20000 $(VENV)/bin/pytest -m fuzz tests
+	FUZZ_EXAMPLES=20000 API_FUZZ_EXAMPLES=$(API_FUZZ_EXAMPLES) $(VENV)/bin/pytest -m fuzz tests
+
+# A few minutes of mixed shopper load (locust) on Gunicorn + PostgreSQL + Redis + Celery, on
+# 127.0.0.1 only; needs PostgreSQL and Redis running (LOAD_DATABASE_SERVER, LOAD_REDIS_URL).
+LOAD_ARGS ?= --users 20 --duration 180
+load: install messages
+	$(PY) bench/load/run.py $(LOAD_ARGS)
+
+# Known vulnerabilities in the installed packages (needs the PyPI vulnerability service).
+audit: install
+	$(VENV)/bin/pip-audit --local --progress-spinner off
 
 # PNGs of the home, product, bundle, cart and library pages at desktop (1280×800) and
 # phone (390×844) widths, in Chinese and English, in var/screenshots/ (needs /usr/bin/chromium).

@@ -15,8 +15,9 @@ from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 
-# Examples per operation and context: small in ``make test``, large in ``make fuzz``.
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
+# Examples per operation and context: small in ``make test``, large in ``make fuzz``
+# (API_FUZZ_EXAMPLES there; FUZZ_EXAMPLES, which the property tests read, is also honoured).
+FUZZ_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES") or os.environ.get("FUZZ_EXAMPLES") or "8")
 LONG_RUN_FROM = 50
 
 

@@ -463,14 +463,18 @@ def items_analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(SettlementItem._meta.db_table)}")
 
 
-def items_assign_contract_years(*, run: SettlementRun) -> None:
-    """Each covered item's contract year, from its contract's anniversary (one UPDATE per anniversary date)."""
+def items_assign_contract_years(*, run: SettlementRun) -> int:
+    """Each covered item's contract year, from its contract's anniversary: one UPDATE whose CASE
+    holds, per anniversary date, the contract years the period touches (the table is written once)."""
     tz = timezone.get_default_timezone()
     covered = SettlementItem.objects.filter(run=run, contract__isnull=False)
     contracts = Contract.objects.filter(pk__in=covered.values("contract_id")).values_list("pk", "starts_on")
     groups: dict[tuple[int, int], list[int]] = {}
     for pk, starts_on in contracts:
         groups.setdefault((starts_on.month, starts_on.day), []).append(pk)
+    if not groups:
+        return 0
+    whens = []
     for (month, day), pks in groups.items():
         sample = Contract(starts_on=date(2000, month, day))
         first = sample.contract_year_start(run.period_start)
@@ -479,14 +483,17 @@ def items_assign_contract_years(*, run: SettlementRun) -> None:
             for y in range(run.period_start.year, run.period_end.year + 2)
             if run.period_start < anniversary(sample.starts_on, y) <= run.period_end
         ]
-        bounds = [first, *later]
-        whens = [
-            When(occurred_at__gte=timezone.make_aware(datetime.combine(b, time.min), tz), then=Value(b))
-            for b in reversed(bounds[1:])
+        # The latest anniversary reached first, then the year the period starts in.
+        whens += [
+            When(
+                contract_id__in=pks,
+                occurred_at__gte=timezone.make_aware(datetime.combine(b, time.min), tz),
+                then=Value(b),
+            )
+            for b in sorted(later, reverse=True)
         ]
-        covered.filter(contract_id__in=pks).build(
-            year_start=Case(*whens, default=Value(first), output_field=DateField()) if whens else Value(first)
-        )
+        whens.append(When(contract_id__in=pks, then=Value(first)))
+    return covered.build(year_start=Case(*whens, default=NULL_DATE, output_field=DateField()))
 
 
 def items_assign_tier_positions(*, run: SettlementRun) -> int:
@@ -632,16 +639,15 @@ def commissions_due(*, run: SettlementRun, end: datetime) -> QuerySet[Any] | Non
         commission_model = apps.get_model("promotions", "ReferralCommission")
     except LookupError:
         return None
+    # A commission names its order line by the line's reference (commerce's ``OrderLine.line_ref``).
     line = OrderLine.objects.filter(
-        order__number=OuterRef("order_number"),
-        product_id=OuterRef("product_id"),
+        line_ref=OuterRef("line_ref"),
         order__status__in=PAID,
         order__paid_at__lt=end,
     )
     refunded = (
         RefundLine.objects.filter(
-            order_line__order__number=OuterRef("order_number"),
-            order_line__product_id=OuterRef("product_id"),
+            order_line__line_ref=OuterRef("line_ref"),
             refund__status=Refund.Status.SUCCEEDED,
             refund__completed_at__lt=end,
         )

@@ -172,6 +172,7 @@ def settlement_run_compute(*, run: SettlementRun, progress: ProgressCallback | N
     computation.items_analyze()
     step(3, STEPS[3])
     computation.items_assign_contract_years(run=run)
+    computation.items_analyze()
     step(4, STEPS[4])
     computation.items_assign_tier_positions(run=run)
     step(5, STEPS[5])

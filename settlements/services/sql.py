@@ -88,7 +88,8 @@ def update_from(
 ) -> int:
     """``UPDATE model SET column = s.alias … FROM (source) s WHERE model.id = s.<key> AND model.run_id = run_id``:
     write values that need window functions (which an UPDATE cannot hold) computed by ``source``, to one run's rows."""
-    sql, params = source.query.sql_with_params()
+    # The rows' order does not matter to an UPDATE: no sort of the whole source.
+    sql, params = source.order_by().query.sql_with_params()
     table = connection.ops.quote_name(model._meta.db_table)
     assignments = ", ".join(
         f"{connection.ops.quote_name(_column(model, field))} = s.{connection.ops.quote_name(alias)}"

@@ -30,6 +30,7 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 
 from commerce.models import OrderLine
@@ -45,6 +46,7 @@ from settlements.models import (
 )
 from settlements.services.computation import PAID
 from settlements.services.contracts import version_in_force
+from settlements.services.sql import MONEY, cents, int_sum
 from users.models import Partner
 
 ZERO = Decimal("0.00")
@@ -136,18 +138,25 @@ def campaign_costs_charge(*, run: SettlementRun, start: datetime, end: datetime)
     except LookupError:
         return 0
     cost: dict[tuple[int, str], Decimal] = defaultdict(lambda: ZERO)
+    # What the credited campaign's own promotions took off each line (commerce's attribution
+    # ``campaign_discount``), not the whole line discount: other promotions are not the campaign's cost.
+    # Summed as integer cents, so SQLite adds them exactly too.
     discounts = (
         OrderLine.objects.filter(
             order__status__in=PAID, order__paid_at__gte=start, order__paid_at__lt=end, discount__gt=0
         )
-        .annotate(campaign=KeyTextTransform("campaign_id", "attribution"))
+        .annotate(
+            campaign=KeyTextTransform("campaign_id", "attribution"),
+            campaign_discount=KeyTextTransform("campaign_discount", "attribution"),
+        )
         .exclude(campaign__isnull=True)
+        .exclude(campaign_discount__isnull=True)
         .values("campaign", "order__currency")
-        .annotate(total=Sum("discount"))
+        .annotate(total_c=int_sum(cents(Cast("campaign_discount", MONEY))))
     )
     for row in discounts:
-        if str(row["campaign"]).isdigit():
-            cost[(int(row["campaign"]), row["order__currency"])] += money_quantize(row["total"])
+        if str(row["campaign"]).isdigit() and row["total_c"]:
+            cost[(int(row["campaign"]), row["order__currency"])] += money_quantize(Decimal(row["total_c"]) / 100)
     commissions = (
         StatementLine.objects.filter(run=run, kind=Kind.COMMISSION, campaign_id__isnull=False)
         .values("campaign_id", "statement__currency")

@@ -66,6 +66,8 @@ class Buy:
     quantity: int = 1
     discount: Decimal = Decimal(0)
     campaign_id: int | None = None
+    # What the campaign's own promotions took off the line; the whole discount when not given.
+    campaign_discount: Decimal | None = None
 
 
 def paid_order(
@@ -110,7 +112,17 @@ def paid_order(
             list_price=list_price,
             discount=buy.discount,
             price_paid=list_price - buy.discount,
-            attribution={"campaign_id": buy.campaign_id} if buy.campaign_id else {},
+            line_ref=uuid.uuid4().hex,
+            attribution=(
+                {
+                    "campaign_id": buy.campaign_id,
+                    "campaign_discount": str(
+                        money_quantize(buy.discount if buy.campaign_discount is None else buy.campaign_discount)
+                    ),
+                }
+                if buy.campaign_id
+                else {}
+            ),
         )
         if v.format == Variant.Format.BUNDLE:
             items = list(

@@ -191,7 +191,7 @@ def _buy(world: dict[str, object], sales: list[Sale]) -> list[Order]:
                 campaign=campaign,
                 product=line.product,
                 order_number=order.number,
-                line_ref=str(line.pk),
+                line_ref=line.line_ref,
                 source=ReferralCommission.Source.LINK,
                 base_amount=line.price_paid,
                 percent=Decimal("8"),

@@ -21,6 +21,7 @@ or a backend that raises all fall back to computing the value.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
@@ -33,6 +34,10 @@ logger = logging.getLogger("storefront.cache")
 
 CATALOGUE_VERSION_KEY = "storefront:catalogue-version"
 DEFAULT_SECONDS = 300
+# A process reads the version from the cache at most once a second (a page builds several keys);
+# the process that replaces it sees the new one at once, the others within that second.
+VERSION_MEMO_SECONDS = 1.0
+_memo: dict[str, Any] = {"version": None, "read_at": 0.0}
 T = TypeVar("T")
 _MISSING = object()
 
@@ -74,6 +79,8 @@ def catalogue_version() -> str:
 
     When the cache cannot be read a fresh token is returned, so that nothing
     derived from an older catalogue can be served."""
+    if _memo["version"] is not None and time.monotonic() - _memo["read_at"] < VERSION_MEMO_SECONDS:
+        return str(_memo["version"])
     try:
         version = cache.get(CATALOGUE_VERSION_KEY)
         if version is None:
@@ -82,13 +89,18 @@ def catalogue_version() -> str:
     except Exception:
         logger.warning("catalogue version unreadable; computing without the cache", exc_info=True)
         version = None
-    return str(version) if version else f"uncached-{uuid.uuid4().hex[:12]}"
+    if not version:
+        return f"uncached-{uuid.uuid4().hex[:12]}"
+    _memo.update(version=version, read_at=time.monotonic())
+    return str(version)
 
 
 def catalogue_version_bump() -> None:
     """Retire every entry derived from the catalogue as it was (a catalogue row changed)."""
+    version = uuid.uuid4().hex[:12]
+    _memo.update(version=version, read_at=time.monotonic())
     try:
-        cache.set(CATALOGUE_VERSION_KEY, uuid.uuid4().hex[:12], None)
+        cache.set(CATALOGUE_VERSION_KEY, version, None)
     except Exception:
         # Entries of the old version stay reachable until they expire (STOREFRONT_CACHE_SECONDS).
         logger.warning("could not replace the catalogue version", exc_info=True)

@@ -9,8 +9,10 @@ and noisy, so ratios are what to compare between runs. A reference figure is nam
     python bench/run.py bench_money bench_topm   # some
     BENCH_RESULTS=/tmp/r.json python bench/run.py   # write elsewhere
 
-A module that fails is recorded with its error and the others still run; the exit status is 1
-when any failed.
+Running some modules updates their entries in ``bench/results.json`` and keeps the others', so
+the file always holds the latest real figures of every benchmark (each entry says when and on
+what it ran). A module that fails is recorded with its error and the others still run; the
+exit status is 1 when any failed.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ def _figure_record(figure: Any, references: dict[float, str]) -> dict[str, Any]:
 
 def _module_record(name: str) -> dict[str, Any]:
     started = time.perf_counter()
-    record: dict[str, Any] = {"module": name}
+    record: dict[str, Any] = {"module": name, "run_at": datetime.now(UTC).isoformat(timespec="seconds")}
     try:
         module = importlib.import_module(f"bench.{name}")
         record["description"] = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
@@ -71,9 +73,10 @@ def _module_record(name: str) -> dict[str, Any]:
 
 def summary(results: dict[str, Any]) -> str:
     """A few lines per module: each measured figure, its ratio and what the ratio is against."""
-    lines = [f"Benchmarks {results['started_at']} on {results['machine']['summary']}"]
+    lines = [f"Benchmarks on {results['machine']['summary']}"]
     for module in results["modules"]:
-        lines.append(f"{module['module']} ({module['seconds']} s): {module.get('description', '')}")
+        when = module.get("run_at", results.get("started_at", ""))
+        lines.append(f"{module['module']} ({module['seconds']} s, {when}): {module.get('description', '')}")
         if "error" in module:
             lines.append(f"  FAILED {module['error']}")
         for figure in module["figures"]:
@@ -86,6 +89,21 @@ def summary(results: dict[str, Any]) -> str:
                 text += f"; {figure['ratio']:.2f}× {figure['reference']}"
             lines.append(text)
     return "\n".join(lines)
+
+
+def _merged(fresh: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any]]:
+    """This run's modules, and the earlier figures of the modules it did not run (still existing)."""
+    kept: dict[str, dict[str, Any]] = {}
+    if RESULTS.exists():
+        try:
+            earlier = json.loads(RESULTS.read_text(encoding="utf-8"))
+            for module in earlier.get("modules", []):
+                module.setdefault("run_at", earlier.get("started_at", ""))
+                kept[module["module"]] = module
+        except (ValueError, KeyError):
+            kept = {}
+    kept.update({m["module"]: m for m in fresh})
+    return [kept[name] for name in names if name in kept]
 
 
 def main() -> int:
@@ -111,6 +129,7 @@ def main() -> int:
         },
         "modules": [_module_record(name) for name in names if not only or name in only],
     }
+    results["modules"] = _merged(results["modules"], names)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()

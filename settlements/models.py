@@ -385,16 +385,23 @@ class SettlementItem(models.Model):
         SALE = "sale", _("Sale")
         REFUND = "refund", _("Refund")
 
-    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="items")
+    # A run writes and rewrites every item of the period in bulk, so only the indexes its steps
+    # use are kept (the composite ones below, ``source_key`` and ``sale_item``): every other
+    # index would be maintained on each write for lookups nothing makes.
+    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="items", db_index=False)
     kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices)
     # "s<line>-<item>" for a sale, "r<refund line>" for a refund: each is settled once, ever.
     source_key = models.CharField(max_length=40, unique=True)
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="settlement_items")
-    line_item = models.ForeignKey(OrderLineItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    refund_line = models.ForeignKey(RefundLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, related_name="settlement_items", db_index=False)
+    line_item = models.ForeignKey(
+        OrderLineItem, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    refund_line = models.ForeignKey(
+        RefundLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     sale_item = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
-    owner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+", db_index=False)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
     format = models.CharField(_("format"), max_length=10, choices=Variant.Format.choices)
     channel = models.CharField(_("channel"), max_length=16)
     currency = CurrencyField(_("currency"))
@@ -408,9 +415,15 @@ class SettlementItem(models.Model):
     # For a refund: what the sale was paid, and how much of it had been refunded before this refund.
     sale_amount = MoneyField(default=0)
     refunded_before = MoneyField(default=0)
-    rule = models.ForeignKey(ShareRule, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
-    version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    rule = models.ForeignKey(
+        ShareRule, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
+    )
+    version = models.ForeignKey(
+        ContractVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
+    )
     basis_kind = models.CharField(max_length=4, blank=True)
     tier_measure = models.CharField(max_length=8, blank=True)
     rule_channel = models.CharField(max_length=16, blank=True)
@@ -514,19 +527,29 @@ class StatementLine(models.Model):
 
     EARNING_KINDS = (Kind.SALE, Kind.REFUND)
 
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
-    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="lines")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="lines", db_index=False)
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     item = models.ForeignKey(SettlementItem, on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
     # For a refund line: the sale line it reverses (in part or whole).
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
-    order_line = models.ForeignKey(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    order_line = models.ForeignKey(
+        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     format = models.CharField(_("format"), max_length=10, blank=True)
     channel = models.CharField(_("channel"), max_length=16, blank=True)
-    version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    rule = models.ForeignKey(ShareRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    tier = models.ForeignKey(ShareTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    version = models.ForeignKey(
+        ContractVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    rule = models.ForeignKey(
+        ShareRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
+    tier = models.ForeignKey(
+        ShareTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+    )
     rate = RateField(_("rate (%)"), null=True, blank=True)
     quantity = models.IntegerField(_("units"), default=0)
     basis = MoneyField(_("basis"), default=0)

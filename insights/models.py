@@ -76,4 +76,7 @@ class Event(models.Model):
     def __str__(self) -> str:
         who = self.user_id or self.anonymous_id
         return f"{self.kind} by {who} on {self.product_id or '-'} at {self.occurred_at:%Y-%m-%d %H:%M}"
-from insights.privacy_models import *  # noqa: F401,F403  (profiles, audiences, sharing, audit)
+
+
+# Models in other modules of this app load with it (profiles, audiences, sharing, audit).
+from insights.privacy_models import *  # noqa: E402, F403

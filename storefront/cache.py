@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.utils import timezone
 
 logger = logging.getLogger("storefront.cache")
@@ -38,6 +38,11 @@ DEFAULT_SECONDS = 300
 # the process that replaces it sees the new one at once, the others within that second.
 VERSION_MEMO_SECONDS = 1.0
 _memo: dict[str, Any] = {"version": None, "read_at": 0.0}
+# A cache that fails or answers slowly (a Redis behind a broken network answers each call only at
+# its socket timeout) is left alone for a while: pages compute instead of waiting on every call.
+SLOW_CALL_SECONDS = 0.3  # the socket timeout of the Redis cache is 0.5 s
+BYPASS_SECONDS = 30.0
+_bypass = {"until": 0.0}
 T = TypeVar("T")
 _MISSING = object()
 
@@ -48,30 +53,53 @@ def cache_seconds() -> int:
 
 
 def cache_enabled() -> bool:
-    return cache_seconds() > 0
+    return cache_seconds() > 0 and time.monotonic() >= _bypass["until"]
+
+
+def cache_state_reset() -> None:
+    """Forget a past failure and the remembered version (tests that swap the cache)."""
+    _bypass["until"] = 0.0
+    _memo.update(version=None, read_at=0.0)
+
+
+def _is_remote() -> bool:
+    """A cache behind a network (Redis, Memcached): only such a cache is slow for reasons of its own."""
+    from django.core.cache.backends.locmem import LocMemCache
+
+    return not isinstance(caches["default"], LocMemCache)
+
+
+def _call(operation: Callable[[], T], fallback: T, what: str) -> T:
+    """``operation()`` on the cache; ``fallback`` when it fails. A failure or a slow answer
+    leaves the cache alone for ``BYPASS_SECONDS``."""
+    if time.monotonic() < _bypass["until"]:
+        return fallback
+    started = time.monotonic()
+    try:
+        result = operation()
+    except Exception:
+        logger.warning("cache %s failed; computing without it for %ss", what, BYPASS_SECONDS, exc_info=True)
+        _bypass["until"] = time.monotonic() + BYPASS_SECONDS
+        return fallback
+    if time.monotonic() - started > SLOW_CALL_SECONDS and _is_remote():
+        logger.warning(
+            "cache %s took %.2fs; computing without it for %ss", what, time.monotonic() - started, BYPASS_SECONDS
+        )
+        _bypass["until"] = time.monotonic() + BYPASS_SECONDS
+    return result
 
 
 def cache_get(key: str, default: Any = None) -> Any:
-    try:
-        return cache.get(key, default)
-    except Exception:  # an unreachable cache is a miss
-        logger.warning("cache read failed for %s", key, exc_info=True)
-        return default
+    return _call(lambda: cache.get(key, default), default, "read")
 
 
 def cache_get_many(keys: Iterable[str]) -> dict[str, Any]:
-    try:
-        return dict(cache.get_many(list(keys)))
-    except Exception:  # an unreachable cache is a miss
-        logger.warning("cache read failed", exc_info=True)
-        return {}
+    return _call(lambda: dict(cache.get_many(list(keys))), {}, "read")
 
 
 def cache_set(key: str, value: Any, timeout: int | None = None) -> None:
-    try:
-        cache.set(key, value, cache_seconds() if timeout is None else timeout)
-    except Exception:  # the value was computed; not keeping it only costs the next request
-        logger.warning("cache write failed for %s", key, exc_info=True)
+    seconds = cache_seconds() if timeout is None else timeout
+    _call(lambda: cache.set(key, value, seconds), None, "write")
 
 
 def catalogue_version() -> str:
@@ -81,14 +109,15 @@ def catalogue_version() -> str:
     derived from an older catalogue can be served."""
     if _memo["version"] is not None and time.monotonic() - _memo["read_at"] < VERSION_MEMO_SECONDS:
         return str(_memo["version"])
-    try:
+
+    def read() -> Any:
         version = cache.get(CATALOGUE_VERSION_KEY)
         if version is None:
             cache.add(CATALOGUE_VERSION_KEY, uuid.uuid4().hex[:12], None)
             version = cache.get(CATALOGUE_VERSION_KEY)
-    except Exception:
-        logger.warning("catalogue version unreadable; computing without the cache", exc_info=True)
-        version = None
+        return version
+
+    version = _call(read, None, "version read")
     if not version:
         return f"uncached-{uuid.uuid4().hex[:12]}"
     _memo.update(version=version, read_at=time.monotonic())
@@ -100,6 +129,7 @@ def catalogue_version_bump() -> None:
     version = uuid.uuid4().hex[:12]
     _memo.update(version=version, read_at=time.monotonic())
     try:
+        # Not through _call: a bump must reach the cache even while reads are being skipped.
         cache.set(CATALOGUE_VERSION_KEY, version, None)
     except Exception:
         # Entries of the old version stay reachable until they expire (STOREFRONT_CACHE_SECONDS).

@@ -31,9 +31,13 @@ def _fresh_cache() -> Iterator[None]:
     """The storefront caches listings under the catalogue version; each test starts without them."""
     from django.core.cache import cache
 
+    from storefront.cache import cache_state_reset
+
+    cache_state_reset()
     cache.clear()
     yield
     cache.clear()
+    cache_state_reset()
 
 
 @pytest.fixture(scope="session")

@@ -107,7 +107,7 @@ def test_a_worker_killed_mid_training_leaves_the_active_model_serving_and_the_ru
     worker = gpu_worker()
 
     # The main model takes long enough (TensorFlow) for the worker to be killed while it trains.
-    doomed = training_run_request(model_name="tf_hybrid", params={"epochs": 2}, enqueue=True).run
+    doomed = training_run_request(model_name="tf_hybrid", params={"epochs": 30}, enqueue=True).run
     _wait_for_state(doomed, TrainingRun.State.RUNNING, timeout=180)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait(timeout=30)

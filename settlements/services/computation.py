@@ -199,6 +199,9 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
         },
         plain,
     )
+    # Fresh statistics before the bundle items look for themselves among the rows just written:
+    # a planner that still believes the table empty scans it once per bundle item.
+    items_analyze()
     # Bundle items: the price paid as commerce split it; the list price split here the same way
     # (largest remainder on standalone prices, ties to the earlier item).
     item_paid = Q(line__order__status__in=PAID, line__order__paid_at__gte=start, line__order__paid_at__lt=end)

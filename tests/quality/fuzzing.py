@@ -3,6 +3,7 @@ as a WSGI callable inside the test's transaction, and real path parameters."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterator
@@ -21,9 +22,10 @@ FUZZ_EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES") or os.environ.get("FUZZ_
 LONG_RUN_FROM = 50
 
 
+@functools.cache
 def openapi_document() -> dict[str, Any]:
     """The document ``/api/schema/`` serves, built without a request (no database needed
-    while tests are being collected)."""
+    while tests are being collected). Built once per test run; callers must not change it."""
     document = SchemaGenerator().get_schema(request=None, public=True)
     return json.loads(OpenApiJsonRenderer().render(document))
 

@@ -127,11 +127,17 @@ def main() -> int:
             "database": os.environ.get("DATABASE_URL", "sqlite (embedded default)").split("@")[-1],
             "redis": "set" if os.environ.get("REDIS_URL") else "not set",
         },
-        "modules": [_module_record(name) for name in names if not only or name in only],
+        "modules": [],
     }
-    results["modules"] = _merged(results["modules"], names)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    fresh: list[dict[str, Any]] = []
+    for name in names:
+        if only and name not in only:
+            continue
+        fresh.append(_module_record(name))
+        # Written after every module, so a long run that is stopped keeps what it measured.
+        results["modules"] = _merged(fresh, names)
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print()
     print(summary(results))
     print(f"\nWritten to {RESULTS}")

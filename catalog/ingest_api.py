@@ -103,7 +103,8 @@ class ImportJobSerializer(serializers.ModelSerializer[ImportJob]):
         progress = import_job_progress(job=job)
         return {key: progress[key] for key in ("phase", "percent", "records_done", "records_total")}
 
-    @extend_schema_field(OpenApiTypes.URI)
+    # Null until the import has an error report.
+    @extend_schema_field(serializers.URLField(allow_null=True))
     def get_error_report_url(self, job: ImportJob) -> str | None:
         if not job.error_report:
             return None

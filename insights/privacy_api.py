@@ -119,10 +119,13 @@ class ShareView(APIView):
             "withdrew are not in the share and must be deleted from your copies."
         ),
         request=ShareRequestSerializer,
+        # One 200 per format, each with its media type (found by fuzzing: the files were undocumented).
         responses={
-            200: OpenApiResponse(
-                response=ShareJsonSerializer, description="JSON rows, or the CSV / Parquet file for those formats."
-            )
+            (200, "application/json"): OpenApiResponse(response=ShareJsonSerializer, description="JSON rows."),
+            (200, "text/csv"): OpenApiResponse(response=OpenApiTypes.STR, description="The CSV file."),
+            (200, "application/vnd.apache.parquet"): OpenApiResponse(
+                response=OpenApiTypes.BINARY, description="The Parquet file."
+            ),
         },
         tags=["insights"],
     )

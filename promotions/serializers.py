@@ -90,7 +90,8 @@ MAX_CART_ITEMS = 100
 
 
 class CartItemInSerializer(serializers.Serializer[Any]):
-    variant_id = serializers.IntegerField(min_value=1)
+    # Bounded to the database's id range: a larger number overflowed SQLite (a 500, found by fuzzing).
+    variant_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     quantity = serializers.IntegerField(min_value=1, max_value=99, default=1)
 
 

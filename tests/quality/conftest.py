@@ -20,12 +20,7 @@ from users.services import api_key_create
 # Fuzzing findings in parts still being finished, by test and operation; each has a strict
 # regression test in test_fuzz_findings.py. Not strict here: which generated case meets the bug
 # shifts whenever the API document changes.
-KNOWN_FUZZ_FINDINGS: dict[tuple[str, str], str] = {
-    ("test_logged_in_shopper", "POST /api/v1/coupons/validate/"): "variant_id overflow (500)",
-    ("test_anonymous_visitor", "POST /api/v1/coupons/validate/"): "variant_id overflow (500)",
-    ("test_partner_key", "POST /api/v1/partner/catalog/imports/"): "error_report_url null, documented string",
-    ("test_partner_key", "POST /api/v1/partners/{slug}/shares/"): "Parquet answer, documented JSON only",
-}
+KNOWN_FUZZ_FINDINGS: dict[tuple[str, str], str] = {}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

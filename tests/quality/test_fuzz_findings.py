@@ -1,13 +1,12 @@
 """What the API fuzzing found, each kept as a deterministic regression test.
 
-Findings in parts still being finished are strict expected failures: the day the fix lands the
-test passes, the strict mark fails the run, and the mark is removed.
+A finding in a part still being finished is kept as a strict expected failure until its fix
+lands (the strict mark then fails the run, and is removed).
 """
 
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from catalog.models import Product
@@ -49,13 +48,6 @@ def test_a_draft_products_storefront_link_is_null_and_documented_as_nullable(wor
     assert response.json()["url"] is None
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="promotions.serializers: CouponValidate item variant_id has no max_value; an id past 2**63-1 reaches "
-    "SQLite (the embedded default) and overflows (500); PostgreSQL finds no such row (400). "
-    "Fix: IntegerField(min_value=1, max_value=2**63 - 1).",
-)
 def test_pricing_a_cart_with_an_impossible_variant_id_is_a_clear_400(world: World) -> None:
     # Found as: POST /api/v1/coupons/validate/ with variant_id 306500024126958492780303745024 answered 500.
     client = Client()
@@ -69,22 +61,11 @@ def test_pricing_a_cart_with_an_impossible_variant_id_is_a_clear_400(world: Worl
     assert "items" in response.json()["error"]["fields"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="catalog.ingest serializers: ImportJob.error_report_url is null until a report exists but is "
-    "documented as a string. Fix: extend_schema_field(URLField(allow_null=True)) on the method field.",
-)
 def test_an_import_jobs_missing_error_report_is_documented_as_nullable() -> None:
     # Found as: POST /api/v1/partner/catalog/imports/ answered 202 with "error_report_url": null.
     assert _schema_property("ImportJob", "error_report_url").get("nullable") is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="insights.privacy_api ShareView answers application/vnd.apache.parquet for format=parquet, but "
-    "documents only application/json. Fix: document the 200 response per media type "
-    "(extend_schema(responses={(200, 'application/vnd.apache.parquet'): OpenApiTypes.BINARY, ...})).",
-)
 def test_a_parquet_share_is_documented_with_its_media_type() -> None:
     # Found as: POST /api/v1/partners/{slug}/shares/ {"format": "parquet", ...} answered a Parquet file.
     responses = openapi_document()["paths"]["/api/v1/partners/{slug}/shares/"]["post"]["responses"]

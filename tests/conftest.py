@@ -8,6 +8,8 @@ fail in CI (``CI=true``), so a green CI run proves they ran.
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -79,3 +81,19 @@ def user(db: None):  # type: ignore[no-untyped-def]
 def client_logged_in(client: Client, user) -> Client:  # type: ignore[no-untyped-def]
     client.force_login(user)
     return client
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    """One browser for the whole run: Playwright's sync API allows one instance per thread."""
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"Chromium is not installed at {CHROMIUM}")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

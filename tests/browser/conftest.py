@@ -4,7 +4,6 @@ pytest-django's live server."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -38,19 +37,6 @@ def _fresh_cache() -> Iterator[None]:
     yield
     cache.clear()
     cache_state_reset()
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(f"Chromium is not installed at {CHROMIUM}")
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def new_page(chromium: object, live_server: object, *, language: str = "zh-hans", viewport: dict | None = None):  # type: ignore[no-untyped-def]

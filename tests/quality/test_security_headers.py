@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from settlements.models import Statement
 from settlements.services.runs import settlement_run_create, settlement_run_transition
-from tests.browser.conftest import chromium, new_page  # noqa: F401  (the fixture is used by name)
+from tests.browser.conftest import new_page
 from tests.factories import MembershipFactory, UserFactory
 from tests.factories.settlements import at, contract_for, paid_order, rule
 from tests.factories.storefront import shop_world
@@ -110,7 +110,7 @@ def _browse(browser: Any, live_server: Any, password: str, user: Any, paths: lis
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_storefront_admin_portal_and_api_docs_run_under_the_policy(chromium, live_server, password):  # noqa: F811
+def test_storefront_admin_portal_and_api_docs_run_under_the_policy(chromium, live_server, password):
     world, owner, statement = _statement_world()
     staff = UserFactory(is_staff=True, is_superuser=True)
 
@@ -152,7 +152,7 @@ def test_storefront_admin_portal_and_api_docs_run_under_the_policy(chromium, liv
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_choosing_a_statement_line_kind_runs_under_the_policy(chromium, live_server, password):  # noqa: F811
+def test_choosing_a_statement_line_kind_runs_under_the_policy(chromium, live_server, password):
     world, owner, statement = _statement_world()
     url = reverse("settlements:portal-statement", args=[world.partner.slug, statement.pk])
     problems = _browse(chromium, live_server, password, owner, [(url, "select#kind")], reverse("users:login"))

@@ -3,8 +3,6 @@ what each is made of (lessons, chapters, bundle items), with rights."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from catalog.isbn import validate_isbn13
+from core.models import AppendOnlyModel
 from core.money import CurrencyField, MoneyField
 from users.models import Partner
 
@@ -130,21 +129,7 @@ class Product(models.Model):
         return reverse("storefront:product", kwargs={"slug": self.slug})
 
 
-class ProductStatusEventIsAppendOnly(Exception):
-    pass
-
-
-class ProductStatusEventQuerySet(models.QuerySet["ProductStatusEvent"]):
-    """A product's status history is append-only: rows are never changed or deleted."""
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise ProductStatusEventIsAppendOnly("product status events are never deleted")
-
-    def update(self, **kwargs: Any) -> int:
-        raise ProductStatusEventIsAppendOnly("product status events are never changed")
-
-
-class ProductStatusEvent(models.Model):
+class ProductStatusEvent(AppendOnlyModel):
     """One change of a product's status: who or what made it, from which status to which, and when.
 
     ``from_status`` is empty for the status a product was created with. Written
@@ -173,8 +158,6 @@ class ProductStatusEvent(models.Model):
     note = models.TextField(_("note"), blank=True)
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
 
-    objects = ProductStatusEventQuerySet.as_manager()
-
     class Meta:
         verbose_name = _("status change")
         verbose_name_plural = _("status changes")
@@ -185,14 +168,6 @@ class ProductStatusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '∅'} → {self.to_status}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and ProductStatusEvent.objects.filter(pk=self.pk).exists():
-            raise ProductStatusEventIsAppendOnly("product status events are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ProductStatusEventIsAppendOnly("product status events are never deleted")
 
 
 class ProductContributor(models.Model):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -18,39 +17,11 @@ from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Product, Variant
+from core.models import AppendOnlyModel
 from core.money import CurrencyField, MoneyField
 from users.models import Partner
 
 MAX_PRINT_QUANTITY = 99
-
-
-class AppendOnlyQuerySet(models.QuerySet[Any]):
-    """Event rows are history: never changed or deleted in bulk."""
-
-    def update(self, **kwargs: Any) -> int:
-        raise EventHistoryIsAppendOnly("event rows are never changed")
-
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise EventHistoryIsAppendOnly("event rows are never deleted")
-
-
-class EventHistoryIsAppendOnly(Exception):
-    pass
-
-
-class AppendOnlyModel(models.Model):
-    objects = AppendOnlyQuerySet.as_manager()
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None and not self._state.adding:
-            raise EventHistoryIsAppendOnly("event rows are never changed")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise EventHistoryIsAppendOnly("event rows are never deleted")
 
 
 # --- Cart ---------------------------------------------------------------------

@@ -8,8 +8,9 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import services
 from catalog.ingest import engine
-from catalog.models import ImportedRecord, Product, ProductStatusEvent, ProductStatusEventIsAppendOnly, Variant
+from catalog.models import ImportedRecord, Product, ProductStatusEvent, Variant
 from core.errors import DomainError
+from core.models import EventHistoryIsAppendOnly
 from tests.catalog.fixtures.ingest import english, run_import  # noqa: F401 - english: messages in English
 from tests.catalog.fixtures.onix_builder import OnixProduct, isbn13, onix_message
 from tests.factories import PartnerFactory, UserFactory
@@ -55,13 +56,13 @@ def test_events_cannot_be_changed_or_deleted() -> None:
     event = ProductStatusEvent.objects.get()
 
     event.note = "rewritten"
-    with pytest.raises(ProductStatusEventIsAppendOnly):
+    with pytest.raises(EventHistoryIsAppendOnly):
         event.save()
-    with pytest.raises(ProductStatusEventIsAppendOnly):
+    with pytest.raises(EventHistoryIsAppendOnly):
         event.delete()
-    with pytest.raises(ProductStatusEventIsAppendOnly):
+    with pytest.raises(EventHistoryIsAppendOnly):
         ProductStatusEvent.objects.filter(pk=event.pk).update(note="rewritten")
-    with pytest.raises(ProductStatusEventIsAppendOnly):
+    with pytest.raises(EventHistoryIsAppendOnly):
         ProductStatusEvent.objects.all().delete()
     assert ProductStatusEvent.objects.get().note == ""
 

@@ -5,8 +5,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from commerce.errors import AlreadyOwned, CheckoutInvalid, IdempotencyKeyReused, NotSellable
-from commerce.models import EventHistoryIsAppendOnly, Order, OrderEvent, OrderLine, Payment
+from commerce.models import Order, OrderEvent, OrderLine, Payment
 from commerce.services import CheckoutLine, cart_add, cart_get_or_create, checkout_create, checkout_lines_from_cart
+from core.models import EventHistoryIsAppendOnly
 from tests.factories.commerce import checkout_for, order_paid_for
 
 pytestmark = pytest.mark.django_db

@@ -387,7 +387,11 @@ class SettlementItem(models.Model):
 
     # A run writes and rewrites every item of the period in bulk, so only the indexes its steps
     # use are kept (the composite ones below, ``source_key`` and ``sale_item``): every other
-    # index would be maintained on each write for lookups nothing makes.
+    # index would be maintained on each write for lookups nothing makes. Likewise the columns
+    # copied from a row the item already references (``owner`` and ``product`` from the order
+    # line or its item, ``version`` and ``contract`` from the rule) carry no database constraint
+    # of their own: the row they were copied from is constrained and protected, and a constraint
+    # per copy would be checked again for every item a run writes.
     run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="items", db_index=False)
     kind = models.CharField(_("kind"), max_length=6, choices=Kind.choices)
     # "s<line>-<item>" for a sale, "r<refund line>" for a refund: each is settled once, ever.
@@ -400,8 +404,10 @@ class SettlementItem(models.Model):
         RefundLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
     )
     sale_item = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="refunds")
-    owner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+", db_index=False)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+", db_index=False)
+    owner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     format = models.CharField(_("format"), max_length=10, choices=Variant.Format.choices)
     channel = models.CharField(_("channel"), max_length=16)
     currency = CurrencyField(_("currency"))
@@ -419,10 +425,22 @@ class SettlementItem(models.Model):
         ShareRule, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
     )
     version = models.ForeignKey(
-        ContractVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ContractVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     contract = models.ForeignKey(
-        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="items", db_index=False
+        Contract,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        db_index=False,
+        db_constraint=False,
     )
     basis_kind = models.CharField(max_length=4, blank=True)
     tier_measure = models.CharField(max_length=8, blank=True)
@@ -533,22 +551,50 @@ class StatementLine(models.Model):
     item = models.ForeignKey(SettlementItem, on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
     # For a refund line: the sale line it reverses (in part or whole).
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals")
+    # Order line, product, version, rule and tier are copies of what the line's item (or, for a
+    # commission, the promoter's commission) already references: like the item's copies, they
+    # carry no database constraint of their own (see ``SettlementItem``); deleting through the
+    # ORM is still refused while a line names the row.
     order_line = models.ForeignKey(
-        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        OrderLine,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     product = models.ForeignKey(
-        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        Product, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False, db_constraint=False
     )
     format = models.CharField(_("format"), max_length=10, blank=True)
     channel = models.CharField(_("channel"), max_length=16, blank=True)
     version = models.ForeignKey(
-        ContractVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ContractVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     rule = models.ForeignKey(
-        ShareRule, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ShareRule,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     tier = models.ForeignKey(
-        ShareTier, on_delete=models.PROTECT, null=True, blank=True, related_name="+", db_index=False
+        ShareTier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     rate = RateField(_("rate (%)"), null=True, blank=True)
     quantity = models.IntegerField(_("units"), default=0)

@@ -53,7 +53,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, RowNumber, TruncDate
-from django.db.models.lookups import GreaterThan
+from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
 from catalog.models import Variant
@@ -152,7 +152,6 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
     pay_rate = _fee_case(kind=FeeRate.Kind.PAYMENT, column="order__payment__provider", on=run.period_end)
     channel_rate = _fee_case(kind=FeeRate.Kind.CHANNEL, column="order__channel", on=run.period_end)
     paid = Q(order__status__in=PAID, order__paid_at__gte=start, order__paid_at__lt=end)
-    settled = SettlementItem.objects.filter(source_key=OuterRef("sale_key"))
     common = {
         "run": Value(run.pk),
         "kind": Value(SettlementItem.Kind.SALE),
@@ -180,7 +179,6 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
         OrderLine.objects.filter(paid)
         .exclude(format=Variant.Format.BUNDLE)
         .annotate(sale_key=_key(Value("s"), F("pk"), Value("-0")), day=TruncDate("order__paid_at"))
-        .filter(~Exists(settled))
     )
     n = insert_select(
         SettlementItem,
@@ -198,10 +196,8 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
             **_fees(cents("price_paid"), pay_rate=pay_rate, channel_rate=channel_rate),
         },
         plain,
+        skip_existing="source_key",
     )
-    # Fresh statistics before the bundle items look for themselves among the rows just written:
-    # a planner that still believes the table empty scans it once per bundle item.
-    items_analyze()
     # Bundle items: the price paid as commerce split it; the list price split here the same way
     # (largest remainder on standalone prices, ties to the earlier item).
     item_paid = Q(line__order__status__in=PAID, line__order__paid_at__gte=start, line__order__paid_at__lt=end)
@@ -232,7 +228,6 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
             weight_sum=weight_sum,
             weight_count=weight_count,
         )
-        .filter(~Exists(settled))
         .annotate(
             floor_part=int_expr(scaled / weights), remainder=int_expr(scaled - int_expr(scaled / weights) * weights)
         )
@@ -271,6 +266,7 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
             **_fees(cents("share"), pay_rate=pay_rate, channel_rate=channel_rate),
         },
         bundle_items,
+        skip_existing="source_key",
     )
     return n
 
@@ -293,13 +289,9 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
         refund__completed_at__lt=end,
         refund__order__status__in=PAID,
     )
-    refund_lines = (
-        RefundLine.objects.filter(completed)
-        .annotate(
-            refund_key=_key(Value("r"), F("pk")),
-            sale_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))),
-        )
-        .filter(~Exists(SettlementItem.objects.filter(source_key=OuterRef("refund_key"))))
+    refund_lines = RefundLine.objects.filter(completed).annotate(
+        refund_key=_key(Value("r"), F("pk")),
+        sale_key=_key(Value("s"), F("order_line_id"), Value("-"), Coalesce(F("item_id"), Value(0))),
     )
     earlier = (
         RefundLine.objects.filter(order_line_id=OuterRef("order_line_id"), refund__status=Refund.Status.SUCCEEDED)
@@ -354,13 +346,16 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
             "cum_before": Value(0),
         },
         refund_lines,
+        skip_existing="source_key",
     )
     # The refund takes back its part of everything the sale was settled on.
     paid, before = cents("sale_item__amount"), cents("refunded_before")
     after = int_expr(before - cents("amount"))
 
-    def back(column: str) -> Any:
-        return int_expr(Value(0) - _telescoped(cents(column), paid=paid, before=before, after=after))
+    def back(value: Any) -> Any:
+        return int_expr(Value(0) - _telescoped(cents(value), paid=paid, before=before, after=after))
+
+    sale = _terms(run=run, prefix="sale_item__")
 
     quantity_back = int_expr(Value(0) - _telescoped(F("sale_item__quantity"), paid=paid, before=before, after=after))
     source = (
@@ -372,18 +367,18 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
             v_chan=money_from_cents(back("sale_item__channel_fee")),
             v_net=money_from_cents(back("sale_item__net_amount")),
             v_qty=quantity_back,
-            v_basis=money_from_cents(back("sale_item__basis")),
+            v_basis=money_from_cents(back(sale["basis"])),
             v_measure=Case(
-                When(sale_item__tier_measure=ShareRule.Measure.UNITS, then=quantity_back),
-                default=back("sale_item__basis"),
+                When(Exact(sale["tier_measure"], Value(ShareRule.Measure.UNITS)), then=quantity_back),
+                default=back(sale["basis"]),
                 output_field=INT,
             ),
             v_rule=F("sale_item__rule_id"),
-            v_version=F("sale_item__version_id"),
-            v_contract=F("sale_item__contract_id"),
-            v_basis_kind=F("sale_item__basis_kind"),
-            v_measure_kind=F("sale_item__tier_measure"),
-            v_rule_channel=F("sale_item__rule_channel"),
+            v_version=sale["version"],
+            v_contract=sale["contract"],
+            v_basis_kind=sale["basis_kind"],
+            v_measure_kind=sale["tier_measure"],
+            v_rule_channel=sale["rule_channel"],
         )
         .values(
             "id",
@@ -420,43 +415,52 @@ def items_insert_refunds(*, run: SettlementRun, start: datetime, end: datetime) 
     return n
 
 
-def items_resolve_terms(*, run: SettlementRun) -> None:
-    """Step 1, continued: each sale's version, contract and rule details, its basis (list price or
-    net receipts) and its measure, in one UPDATE joined to the rules."""
-    basis = Case(When(rule__version__basis="net", then=F("net_amount")), default=F("list_amount"), output_field=MONEY)
-    source = (
-        SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.SALE, rule__isnull=False)
-        .annotate(
-            v_version=F("rule__version_id"),
-            v_contract=F("rule__version__contract_id"),
-            v_basis_kind=F("rule__version__basis"),
-            v_measure_kind=F("rule__tier_measure"),
-            v_rule_channel=F("rule__channel"),
-            v_basis=basis,
-            v_measure=Case(
-                When(rule__tier_measure=ShareRule.Measure.UNITS, then=F("quantity")),
-                default=cents(basis),
-                output_field=INT,
-            ),
-        )
-        .values(
-            "id", "v_version", "v_contract", "v_basis_kind", "v_measure_kind", "v_rule_channel", "v_basis", "v_measure"
-        )
+TERMS = ("version", "contract", "basis_kind", "tier_measure", "rule_channel", "basis", "measure")
+
+
+def _terms(*, run: SettlementRun, prefix: str = "") -> dict[str, Any]:
+    """A sale item's terms (``TERMS``), read through ``prefix`` (``""`` for the item itself,
+    ``"sale_item__"`` for the sale a refund reverses): as stored once a run resolved them, or, for
+    a sale of ``run`` (not resolved yet), from its rule and the rule's contract version: the basis
+    is list price or net receipts, the measure units or the basis in cents."""
+    p = prefix
+    basis = Case(
+        When(**{f"{p}rule__version__basis": "net"}, then=F(f"{p}net_amount")),
+        default=F(f"{p}list_amount"),
+        output_field=MONEY,
     )
-    update_from(
-        SettlementItem,
-        {
-            "version": "v_version",
-            "contract": "v_contract",
-            "basis_kind": "v_basis_kind",
-            "tier_measure": "v_measure_kind",
-            "rule_channel": "v_rule_channel",
-            "basis": "v_basis",
-            "measure": "v_measure",
-        },
-        source,
-        run_id=run.pk,
-    )
+    resolved_now: dict[str, Any] = {
+        "version": F(f"{p}rule__version_id"),
+        "contract": F(f"{p}rule__version__contract_id"),
+        "basis_kind": F(f"{p}rule__version__basis"),
+        "tier_measure": F(f"{p}rule__tier_measure"),
+        "rule_channel": F(f"{p}rule__channel"),
+        "basis": basis,
+        "measure": Case(
+            When(**{f"{p}rule__tier_measure": ShareRule.Measure.UNITS}, then=F(f"{p}quantity")),
+            default=cents(basis),
+            output_field=INT,
+        ),
+    }
+    fields = {
+        "version": INT,
+        "contract": INT,
+        "basis_kind": CharField(),
+        "tier_measure": CharField(),
+        "rule_channel": CharField(),
+        "basis": MONEY,
+        "measure": INT,
+    }
+    unresolved = Q(**{f"{p}run_id": run.pk, f"{p}kind": SettlementItem.Kind.SALE})
+    stored = {"version": f"{p}version_id", "contract": f"{p}contract_id"}
+    return {
+        name: Case(
+            When(unresolved, then=expression),
+            default=F(stored.get(name, f"{p}{name}")),
+            output_field=fields[name],
+        )
+        for name, expression in resolved_now.items()
+    }
 
 
 def items_analyze() -> None:
@@ -466,17 +470,16 @@ def items_analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(SettlementItem._meta.db_table)}")
 
 
-def items_assign_contract_years(*, run: SettlementRun) -> int:
-    """Each covered item's contract year, from its contract's anniversary: one UPDATE whose CASE
-    holds, per anniversary date, the contract years the period touches (the table is written once)."""
+def _contract_year(*, run: SettlementRun, contracts: QuerySet[Any], contract: str) -> Any | None:
+    """The contract year of an item whose contract is ``contract`` (a field or annotation), from
+    the contract's anniversary: a CASE that holds, per anniversary date, the contract years the
+    period touches, for ``contracts`` (None when there are none)."""
     tz = timezone.get_default_timezone()
-    covered = SettlementItem.objects.filter(run=run, contract__isnull=False)
-    contracts = Contract.objects.filter(pk__in=covered.values("contract_id")).values_list("pk", "starts_on")
     groups: dict[tuple[int, int], list[int]] = {}
-    for pk, starts_on in contracts:
+    for pk, starts_on in Contract.objects.filter(pk__in=contracts).values_list("pk", "starts_on"):
         groups.setdefault((starts_on.month, starts_on.day), []).append(pk)
     if not groups:
-        return 0
+        return None
     whens = []
     for (month, day), pks in groups.items():
         sample = Contract(starts_on=date(2000, month, day))
@@ -489,35 +492,57 @@ def items_assign_contract_years(*, run: SettlementRun) -> int:
         # The latest anniversary reached first, then the year the period starts in.
         whens += [
             When(
-                contract_id__in=pks,
+                Q(**{f"{contract}__in": pks}),
                 occurred_at__gte=timezone.make_aware(datetime.combine(b, time.min), tz),
                 then=Value(b),
             )
             for b in sorted(later, reverse=True)
         ]
-        whens.append(When(contract_id__in=pks, then=Value(first)))
-    return covered.build(year_start=Case(*whens, default=NULL_DATE, output_field=DateField()))
+        whens.append(When(Q(**{f"{contract}__in": pks}), then=Value(first)))
+    return Case(*whens, default=NULL_DATE, output_field=DateField())
 
 
-def items_assign_tier_positions(*, run: SettlementRun) -> int:
-    """Step 2: the cumulative measure before each item of this run, counting earlier runs first."""
-    in_scope = SettlementItem.objects.filter(
-        contract_id__in=SettlementItem.objects.filter(run=run, contract__isnull=False).values("contract_id"),
-        year_start__isnull=False,
-    )
+def items_assign_terms_and_tiers(*, run: SettlementRun) -> int:
+    """Step 2, in one UPDATE of this run's items (the table is rewritten once, not three times):
+    each sale's terms from its rule (refunds already copied their sale's), each covered item's
+    contract year, and the cumulative measure before it in that year, earlier runs first."""
+    covered = SettlementItem.objects.filter(run=run, rule__isnull=False)
+    contracts = covered.values("rule__version__contract_id")
+    terms = _terms(run=run)
+    items = SettlementItem.objects.filter(
+        Q(run=run, rule__isnull=False) | Q(contract_id__in=contracts, year_start__isnull=False)
+    ).annotate(**{f"t_{name}": expression for name, expression in terms.items()})
+    year = _contract_year(run=run, contracts=contracts, contract="t_contract")
+    if year is None:
+        return 0
+    # This run's items get their year here; earlier runs' items keep the one they were given.
+    items = items.annotate(t_year=Case(When(run=run, then=year), default=F("year_start"), output_field=DateField()))
     window = Window(
-        Sum("measure", output_field=INT),
-        partition_by=[F("contract_id"), F("format"), F("rule_channel"), F("year_start")],
+        Sum("t_measure", output_field=INT),
+        partition_by=[F("t_contract"), F("format"), F("t_rule_channel"), F("t_year")],
         order_by=[F("run_id").asc(), F("occurred_at").asc(), F("id").asc()],
     )
-    source = in_scope.annotate(cum=Cast(window, INT)).annotate(cb=int_expr(F("cum") - F("measure"))).values("id", "cb")
+    source = (
+        items.annotate(cum=Cast(window, INT))
+        .annotate(t_cum_before=int_expr(F("cum") - F("t_measure")))
+        .values("id", *[f"t_{name}" for name in (*TERMS, "year", "cum_before")])
+    )
     # Only this run's rows are written; earlier runs' rows only count.
-    return update_from(SettlementItem, {"cum_before": "cb"}, source, key="id", run_id=run.pk)
+    return update_from(
+        SettlementItem,
+        {**{name: f"t_{name}" for name in TERMS}, "year_start": "t_year", "cum_before": "t_cum_before"},
+        source,
+        key="id",
+        run_id=run.pk,
+    )
 
 
 def _statement_for(contract: str) -> Subquery:
     return Subquery(
-        Statement.objects.filter(run_id=OuterRef("statement_run"), contract_id=OuterRef(contract)).values("pk")[:1],
+        # Unordered: the statements' default order would join their partners for every line.
+        Statement.objects.filter(run_id=OuterRef("statement_run"), contract_id=OuterRef(contract))
+        .order_by()
+        .values("pk")[:1],
         output_field=INT,
     )
 
@@ -686,9 +711,9 @@ def commissions_due(*, run: SettlementRun, end: datetime) -> QuerySet[Any] | Non
 
 def lines_insert_commissions(*, run: SettlementRun, due: QuerySet[Any]) -> int:
     statement = Subquery(
-        Statement.objects.filter(run=run, promoter_id=OuterRef("promoter_id"), currency=OuterRef("currency")).values(
-            "pk"
-        )[:1],
+        Statement.objects.filter(run=run, promoter_id=OuterRef("promoter_id"), currency=OuterRef("currency"))
+        .order_by()
+        .values("pk")[:1],
         output_field=INT,
     )
     return insert_select(
@@ -727,11 +752,9 @@ __all__ = [
     "Progress",
     "commissions_due",
     "items_analyze",
-    "items_assign_contract_years",
-    "items_assign_tier_positions",
+    "items_assign_terms_and_tiers",
     "items_insert_refunds",
     "items_insert_sales",
-    "items_resolve_terms",
     "lines_insert_commissions",
     "lines_insert_refunds",
     "lines_insert_sales",

@@ -29,10 +29,8 @@ ProgressCallback = Callable[[int, int, str], None]
 
 STEPS = [
     "sales",
-    "terms",
     "refunds",
-    "contract years",
-    "tier positions",
+    "terms, contract years and tier positions",
     "statements",
     "sale lines",
     "refund lines",
@@ -165,31 +163,26 @@ def settlement_run_compute(*, run: SettlementRun, progress: ProgressCallback | N
     computation.items_insert_sales(run=run, start=start, end=end)
     computation.items_analyze()
     step(1, STEPS[1])
-    # A refund copies its sale's terms, so the sales' terms are resolved first.
-    computation.items_resolve_terms(run=run)
-    step(2, STEPS[2])
     computation.items_insert_refunds(run=run, start=start, end=end)
     computation.items_analyze()
-    step(3, STEPS[3])
-    computation.items_assign_contract_years(run=run)
+    step(2, STEPS[2])
+    computation.items_assign_terms_and_tiers(run=run)
     computation.items_analyze()
-    step(4, STEPS[4])
-    computation.items_assign_tier_positions(run=run)
-    step(5, STEPS[5])
+    step(3, STEPS[3])
     due = computation.commissions_due(run=run, end=end)
     statements.statements_prepare(run=run, commissions=due)
-    step(6, STEPS[6])
+    step(4, STEPS[4])
     computation.lines_insert_sales(run=run)
-    step(7, STEPS[7])
+    step(5, STEPS[5])
     computation.lines_insert_refunds(run=run)
-    step(8, STEPS[8])
+    step(6, STEPS[6])
     if due is not None:
         computation.lines_insert_commissions(run=run, due=due)
-    step(9, STEPS[9])
+    step(7, STEPS[7])
     statements.campaign_costs_charge(run=run, start=start, end=end)
-    step(10, STEPS[10])
+    step(8, STEPS[8])
     statements.statements_close(run=run)
-    step(11, STEPS[11])
+    step(9, STEPS[9])
     report = reconciliation.run_report_build(run=run)
     SettlementRun.objects.filter(pk=run.pk).update(
         report=report, computed_at=timezone.now(), progress_done=total, progress_total=total, progress_step="done"

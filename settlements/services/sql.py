@@ -63,18 +63,33 @@ def _column(model: type[models.Model], name: str) -> str:
     return field.column
 
 
-def insert_select(model: type[models.Model], columns: dict[str, Any], queryset: models.QuerySet[Any]) -> int:
+def insert_select(
+    model: type[models.Model],
+    columns: dict[str, Any],
+    queryset: models.QuerySet[Any],
+    *,
+    skip_existing: str | None = None,
+) -> int:
     """``INSERT INTO model (columns…) SELECT …`` from ``queryset`` annotated with ``columns``
-    (field name → expression). Returns the number of rows inserted."""
+    (field name → expression). Returns the number of rows inserted.
+
+    ``skip_existing`` names a unique field: rows whose value is already in the table are left out
+    (``ON CONFLICT … DO NOTHING``), checked against the unique index row by row. An anti-join would
+    do the same, but a planner that believes the table empty scans it again for every row written."""
     aliases = {f"c{i}_{name}"[:60]: expression for i, (name, expression) in enumerate(columns.items())}
     # Only the aliases are selected, in this order.
     query = queryset.annotate(**aliases).values(*aliases.keys()).query
     sql, params = query.sql_with_params()
     table = connection.ops.quote_name(model._meta.db_table)
     cols = ", ".join(connection.ops.quote_name(_column(model, name)) for name in columns)
+    conflict = ""
+    if skip_existing is not None:
+        # SQLite reads ``ON`` after a SELECT as a join's unless the SELECT has a WHERE clause.
+        assert " WHERE " in sql, "skip_existing needs a filtered queryset"
+        conflict = f" ON CONFLICT ({connection.ops.quote_name(_column(model, skip_existing))}) DO NOTHING"
     with connection.cursor() as cursor:
         # Identifiers come from model metadata, values are parameters.
-        cursor.execute(f"INSERT INTO {table} ({cols}) {sql}", params)
+        cursor.execute(f"INSERT INTO {table} ({cols}) {sql}{conflict}", params)
         return cursor.rowcount
 
 

@@ -6,12 +6,16 @@ The steps, each one ``INSERT … SELECT`` or ``UPDATE`` over the whole period:
    order line, or each item of a bundle line) and every refund completed in
    it, with its amount, list price, fees, net receipts, and the share rule of
    its owner's contract version in force on the day (the most specific
-   channel first). An item is settled once, ever (``source_key`` is unique),
-   so re-running a period adds nothing and an adjustment run picks up only
-   what was missed. A bundle line's list price is split over its items by
-   largest remainder on their standalone prices, like the price paid.
-2. **Tier position**: a window sum over the items of each rule (contract,
-   format, channel, contract year), earlier runs first, gives each item the
+   channel first). An item is settled once, ever (``source_key`` is unique,
+   and rows already there are skipped), so re-running a period adds nothing
+   and an adjustment run picks up only what was missed. A bundle line's list
+   price is split over its items by largest remainder on their standalone
+   prices, like the price paid. A refund copies the terms of the sale it
+   reverses, and its share of the sale's amounts.
+2. **Terms and tier position**, in one UPDATE: each sale's contract version,
+   basis (list price or net receipts) and measure from its rule; each item's
+   contract year; and a window sum over the items of each rule (contract,
+   format, channel, contract year), earlier runs first, giving each item the
    cumulative units or revenue before it.
 3. **Sale lines**: each sale item joined to its rule's tiers; where its span
    of the cumulative count crosses a tier boundary it is split, and the parts'

@@ -385,9 +385,11 @@ class SettlementItem(models.Model):
         SALE = "sale", _("Sale")
         REFUND = "refund", _("Refund")
 
-    # A run writes and rewrites every item of the period in bulk, so only the indexes its steps
-    # use are kept (the composite ones below, ``source_key`` and ``sale_item``): every other
-    # index would be maintained on each write for lookups nothing makes. Likewise the columns
+    # A run writes every item of the period in bulk and then rewrites it once (terms and tier
+    # position), so only the indexes its steps use are kept (the composite ones below,
+    # ``source_key`` and ``sale_item``), and none of them covers a column the rewrite sets: with
+    # room left on each page (the table's fill factor, on PostgreSQL), the new version of a row
+    # stays on its page and no index is written again. Likewise the columns
     # copied from a row the item already references (``owner`` and ``product`` from the order
     # line or its item, ``version`` and ``contract`` from the rule) carry no database constraint
     # of their own: the row they were copied from is constrained and protected, and a constraint
@@ -460,7 +462,6 @@ class SettlementItem(models.Model):
         indexes = [
             models.Index(fields=["run", "kind"]),
             models.Index(fields=["order_line", "kind"]),
-            models.Index(fields=["contract", "format", "rule_channel", "year_start"]),
         ]
 
     def __str__(self) -> str:

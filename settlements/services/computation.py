@@ -474,10 +474,11 @@ def items_analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(SettlementItem._meta.db_table)}")
 
 
-def _contract_year(*, run: SettlementRun, contracts: QuerySet[Any], contract: str) -> Any | None:
+def _contract_year(*, run: SettlementRun, contracts: QuerySet[Any], contract: str) -> tuple[Any, date] | None:
     """The contract year of an item whose contract is ``contract`` (a field or annotation), from
     the contract's anniversary: a CASE that holds, per anniversary date, the contract years the
-    period touches, for ``contracts`` (None when there are none)."""
+    period touches, for ``contracts``; and the earliest of those years' first days (None when
+    there are no contracts)."""
     tz = timezone.get_default_timezone()
     groups: dict[tuple[int, int], list[int]] = {}
     for pk, starts_on in Contract.objects.filter(pk__in=contracts).values_list("pk", "starts_on"):
@@ -485,9 +486,11 @@ def _contract_year(*, run: SettlementRun, contracts: QuerySet[Any], contract: st
     if not groups:
         return None
     whens = []
+    earliest = run.period_start
     for (month, day), pks in groups.items():
         sample = Contract(starts_on=date(2000, month, day))
         first = sample.contract_year_start(run.period_start)
+        earliest = min(earliest, first)
         later = [
             anniversary(sample.starts_on, y)
             for y in range(run.period_start.year, run.period_end.year + 2)
@@ -503,22 +506,24 @@ def _contract_year(*, run: SettlementRun, contracts: QuerySet[Any], contract: st
             for b in sorted(later, reverse=True)
         ]
         whens.append(When(Q(**{f"{contract}__in": pks}), then=Value(first)))
-    return Case(*whens, default=NULL_DATE, output_field=DateField())
+    return Case(*whens, default=NULL_DATE, output_field=DateField()), earliest
 
 
 def items_assign_terms_and_tiers(*, run: SettlementRun) -> int:
     """Step 2, in one UPDATE of this run's items (the table is rewritten once, not three times):
     each sale's terms from its rule (refunds already copied their sale's), each covered item's
     contract year, and the cumulative measure before it in that year, earlier runs first."""
-    covered = SettlementItem.objects.filter(run=run, rule__isnull=False)
-    contracts = covered.values("rule__version__contract_id")
-    terms = _terms(run=run)
-    items = SettlementItem.objects.filter(
-        Q(run=run, rule__isnull=False) | Q(contract_id__in=contracts, year_start__isnull=False)
-    ).annotate(**{f"t_{name}": expression for name, expression in terms.items()})
-    year = _contract_year(run=run, contracts=contracts, contract="t_contract")
-    if year is None:
+    contracts = SettlementItem.objects.filter(run=run, rule__isnull=False).values("rule__version__contract_id")
+    years = _contract_year(run=run, contracts=contracts, contract="t_contract")
+    if years is None:
         return 0
+    year, earliest = years
+    # Other runs' items count where they fall in a contract year this run reaches: only runs that
+    # ended within those years can hold such items, found through the (run, kind) index.
+    other_runs = SettlementRun.objects.filter(period_end__gte=earliest).exclude(pk=run.pk).values("pk")
+    items = SettlementItem.objects.filter(
+        Q(run=run, rule__isnull=False) | Q(run__in=other_runs, contract_id__in=contracts, year_start__gte=earliest)
+    ).annotate(**{f"t_{name}": expression for name, expression in _terms(run=run).items()})
     # This run's items get their year here; earlier runs' items keep the one they were given.
     items = items.annotate(t_year=Case(When(run=run, then=year), default=F("year_start"), output_field=DateField()))
     window = Window(

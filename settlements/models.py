@@ -547,7 +547,10 @@ class StatementLine(models.Model):
     EARNING_KINDS = (Kind.SALE, Kind.REFUND)
 
     statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines", db_index=False)
-    run = models.ForeignKey(SettlementRun, on_delete=models.CASCADE, related_name="lines", db_index=False)
+    # The statement's run, copied so that a run's lines are read without the statements.
+    run = models.ForeignKey(
+        SettlementRun, on_delete=models.CASCADE, related_name="lines", db_index=False, db_constraint=False
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     item = models.ForeignKey(SettlementItem, on_delete=models.PROTECT, null=True, blank=True, related_name="lines")
     # For a refund line: the sale line it reverses (in part or whole).

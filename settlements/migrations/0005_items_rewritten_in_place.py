@@ -1,6 +1,7 @@
 from typing import Any
 
-from django.db import migrations
+import django.db.models.deletion
+from django.db import migrations, models
 
 # A run inserts its items and then updates each once; at half-full pages, PostgreSQL keeps the
 # updated row on its page (a heap-only update) and writes no index entry for it.
@@ -28,4 +29,15 @@ class Migration(migrations.Migration):
             name="settlements_contrac_97b08a_idx",
         ),
         migrations.RunPython(set_fill_factor, reset_fill_factor, elidable=False),
+        migrations.AlterField(
+            model_name="statementline",
+            name="run",
+            field=models.ForeignKey(
+                db_constraint=False,
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lines",
+                to="settlements.settlementrun",
+            ),
+        ),
     ]

@@ -46,6 +46,7 @@ from django.db.models import (
     DateTimeField,
     Exists,
     F,
+    FilteredRelation,
     IntegerField,
     OuterRef,
     Q,
@@ -546,14 +547,10 @@ def items_assign_terms_and_tiers(*, run: SettlementRun) -> int:
     )
 
 
-def _statement_for(contract: str) -> Subquery:
-    return Subquery(
-        # Unordered: the statements' default order would join their partners for every line.
-        Statement.objects.filter(run_id=OuterRef("statement_run"), contract_id=OuterRef(contract))
-        .order_by()
-        .values("pk")[:1],
-        output_field=INT,
-    )
+def _run_statement(*, run: SettlementRun, contract: str) -> FilteredRelation:
+    """The run's statement for the contract reached through ``contract`` (a relation path), as a
+    join (one statement per run and contract), not a lookup per line."""
+    return FilteredRelation(f"{contract}__statements", condition=Q(**{f"{contract}__statements__run": run}))
 
 
 def lines_insert_sales(*, run: SettlementRun) -> int:
@@ -562,7 +559,7 @@ def lines_insert_sales(*, run: SettlementRun) -> int:
     rows = (
         SettlementItem.objects.filter(run=run, kind=SettlementItem.Kind.SALE, rule__isnull=False)
         .annotate(
-            statement_run=Value(run.pk),
+            run_statement=_run_statement(run=run, contract="contract"),
             t_id=F("rule__tiers__id"),
             t_rate=F("rule__tiers__rate"),
             # Thresholds in the measure's unit: units, or cents of revenue.
@@ -590,7 +587,7 @@ def lines_insert_sales(*, run: SettlementRun) -> int:
     return insert_select(
         StatementLine,
         {
-            "statement": _statement_for("contract_id"),
+            "statement": F("run_statement__id"),
             "run": Value(run.pk),
             "kind": Value(StatementLine.Kind.SALE),
             "item": F("pk"),
@@ -624,9 +621,8 @@ def lines_insert_refunds(*, run: SettlementRun) -> int:
         kind=StatementLine.Kind.SALE,
         item__refunds__run=run,
     ).annotate(
-        statement_run=Value(run.pk),
+        run_statement=_run_statement(run=run, contract="item__refunds__contract"),
         r_id=F("item__refunds__id"),
-        r_contract=F("item__refunds__contract_id"),
         r_at=F("item__refunds__occurred_at"),
         paid_c=cents(F("item__refunds__sale_amount")),
         before_c=cents(F("item__refunds__refunded_before")),
@@ -639,7 +635,7 @@ def lines_insert_refunds(*, run: SettlementRun) -> int:
     return insert_select(
         StatementLine,
         {
-            "statement": _statement_for("r_contract"),
+            "statement": F("run_statement__id"),
             "run": Value(run.pk),
             "kind": Value(StatementLine.Kind.REFUND),
             "item": F("r_id"),

@@ -15,7 +15,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from commerce.models import Payment, Refund
@@ -66,16 +66,12 @@ def run_report_build(*, run: SettlementRun) -> dict[str, Any]:
     for r in lines.values("statement__currency", "kind").annotate(total=Sum("amount")):
         by_kind[r["statement__currency"]][r["kind"]] = money_quantize(r["total"] or ZERO)
 
-    # Every sale's tier parts add up to its basis.
-    parts = (
-        StatementLine.objects.filter(item_id=OuterRef("pk"), kind=Kind.SALE)
-        .values("item_id")
-        .annotate(t=int_sum(cents("basis")))
-        .values("t")[:1]
-    )
+    # Every sale's tier parts add up to its basis (one join and one grouping, not a lookup per sale).
     tier_mismatches = (
         items.filter(kind=SettlementItem.Kind.SALE, rule__isnull=False, run=run)
-        .annotate(parts=Coalesce(Subquery(parts, output_field=INT), -1, output_field=INT))
+        .annotate(
+            parts=Coalesce(int_sum(cents("lines__basis"), filter=Q(lines__kind=Kind.SALE)), Value(-1), output_field=INT)
+        )
         .exclude(parts=cents("basis"))
         .count()
     )

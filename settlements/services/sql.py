@@ -38,10 +38,10 @@ def int_expr(expression: Any) -> Any:
     return ExpressionWrapper(expression, output_field=INT)
 
 
-def int_sum(expression: Any) -> Any:
+def int_sum(expression: Any, *, filter: Any = None) -> Any:
     """SUM of integers as an integer (PostgreSQL sums bigint as numeric, which would turn the
-    integer divisions that round amounts into exact ones)."""
-    return Cast(Sum(expression, output_field=INT), INT)
+    integer divisions that round amounts into exact ones); ``filter`` as for any aggregate."""
+    return Cast(Sum(expression, output_field=INT, filter=filter), INT)
 
 
 def half_up(numerator: Any, denominator: Any) -> Any:

@@ -6,9 +6,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
 from commerce.models import Order
 from settlements.models import FeeRate, SettlementRun, Statement, StatementLine
+from settlements.services.reconciliation import run_report_build
 from settlements.services.runs import settlement_run_create, settlement_run_transition
 from tests.factories import PartnerFactory
 from tests.factories.catalog import bundle_of, sellable_book, sellable_course
@@ -242,3 +244,29 @@ def test_approved_runs_close_the_period_and_paying_records_payouts() -> None:
     statement = statement_of(run, publisher)
     assert statement.payout.amount == Decimal("7.00")
     assert list(run.events.values_list("to_state", flat=True)) == ["draft", "reviewed", "approved", "paid"]
+
+
+def test_the_run_report_catches_a_sale_whose_tier_parts_or_statement_do_not_add_up() -> None:
+    publisher = PartnerFactory()
+    hardcover = sellable_book(price="80.00", fmt="print", owner=publisher)
+    contract_for(publisher, rule("print", (0, 10), (3, "12.5")), basis="list")
+    paid_order(Buy(hardcover, quantity=5), paid_at=at(date(2025, 1, 5)))
+    run = settle(JAN)
+    first, second = lines(run, Kind.SALE)
+    assert (first.quantity, second.quantity) == (3, 2)
+
+    # A cent lost from one tier part's basis: the parts no longer add up to the sale's basis.
+    table = StatementLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET basis = basis - 0.01 WHERE id = %s", [first.pk])  # noqa: S608
+    report = run_report_build(run=run)
+    assert report["checks"]["tier_parts_add_up"] is False
+    assert report["tier_mismatches"] == 1
+    assert report["reconciles"] is False
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET basis = basis + 0.01, amount = amount + 0.01 WHERE id = %s", [first.pk])  # noqa: S608
+    # The basis restored but a cent added to the share: the statement no longer adds up to its payable.
+    report = run_report_build(run=run)
+    assert report["checks"]["tier_parts_add_up"] is True
+    assert report["checks"]["statements_balance"] is False
+    assert report["unbalanced_statements"] == 1

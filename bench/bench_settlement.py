@@ -161,14 +161,17 @@ def _fill(*, lines: int) -> None:
             """,
             [per_order, b_first, v_first, v_count],
         )
-        # Bundle items: the price paid split by the two standalone prices (the first rounded, the second the rest).
+        # Bundle items: the price paid and the list price split by the two standalone prices (the first
+        # rounded, the second the rest).
         c.execute(
             """
             INSERT INTO commerce_orderlineitem (line_id, variant_id, product_id, owner_id, format, title,
-                standalone_price, share, refunded_amount)
+                standalone_price, share, list_share, refunded_amount)
             SELECT l.id, iv.id, ip.id, ip.owner_id, iv.format, ip.title, iv.price,
                 CASE WHEN bi.position = 0 THEN round(l.price_paid * iv.price / w.total, 2)
-                     ELSE l.price_paid - round(l.price_paid * first.price / w.total, 2) END, 0
+                     ELSE l.price_paid - round(l.price_paid * first.price / w.total, 2) END,
+                CASE WHEN bi.position = 0 THEN round(l.list_price * iv.price / w.total, 2)
+                     ELSE l.list_price - round(l.list_price * first.price / w.total, 2) END, 0
             FROM commerce_orderline l
             JOIN catalog_bundleitem bi ON bi.bundle_id = l.product_id
             JOIN catalog_variant iv ON iv.id = bi.variant_id

@@ -235,10 +235,10 @@ class OrderLine(models.Model):
 
 
 class OrderLineItem(models.Model):
-    """One item of a bundle line: the bundle's price paid split across its items
-    pro rata to their standalone prices (largest remainder, so the shares add up
-    to the line's ``price_paid`` exactly). Refunds of one bundle item and the
-    share of each item's owner are read from here."""
+    """One item of a bundle line: the bundle's price paid, and its list price, split
+    across its items pro rata to their standalone prices (largest remainder, so the
+    shares add up to the line's ``price_paid`` and ``list_price`` exactly). Refunds
+    of one bundle item and the share of each item's owner are read from here."""
 
     line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="items")
     variant = models.ForeignKey(Variant, on_delete=models.PROTECT, related_name="+")
@@ -248,6 +248,7 @@ class OrderLineItem(models.Model):
     title = models.CharField(_("title"), max_length=255)
     standalone_price = MoneyField(_("standalone price"))
     share = MoneyField(_("share of price paid"))
+    list_share = MoneyField(_("share of list price"))
     refunded_amount = MoneyField(_("refunded"), default=0)
 
     class Meta:

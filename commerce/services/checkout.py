@@ -247,7 +247,7 @@ def _checkout_commit(
             recommendation_slot=line.recommendation_slot or None,
         )
         if variant.format == Variant.Format.BUNDLE:
-            _bundle_items_record(order_line=order_line)
+            order_line_items_record(order_line=order_line)
         granted_product_ids.update(p.pk for p in variant_granted_products(variant))
     OrderEvent.objects.create(order=order, to_status=order.status, actor=user, note=f"checkout ({channel})")
     payment = Payment.objects.create(
@@ -259,13 +259,17 @@ def _checkout_commit(
     return CheckoutResult(order=order, payment=payment, created=True)
 
 
-def _bundle_items_record(*, order_line: OrderLine) -> list[OrderLineItem]:
+def order_line_items_record(*, order_line: OrderLine) -> list[OrderLineItem]:
+    """The items of a bundle line, each with its share of the price paid and of the list price,
+    split by largest remainder on the items' standalone prices (ties to the earlier item)."""
     items = list(
         BundleItem.objects.filter(bundle_id=order_line.product_id)
         .select_related("variant__product")
         .order_by("position", "pk")
     )
-    shares = money_split(amount=order_line.price_paid, weights=[money_quantize(i.variant.price) for i in items])
+    weights = [money_quantize(i.variant.price) for i in items]
+    shares = money_split(amount=order_line.price_paid, weights=weights)
+    list_shares = money_split(amount=order_line.list_price, weights=weights)
     return OrderLineItem.objects.bulk_create(
         [
             OrderLineItem(
@@ -275,10 +279,11 @@ def _bundle_items_record(*, order_line: OrderLine) -> list[OrderLineItem]:
                 owner_id=item.variant.product.owner_id,
                 format=item.variant.format,
                 title=item.variant.product.title,
-                standalone_price=money_quantize(item.variant.price),
+                standalone_price=weight,
                 share=share,
+                list_share=list_share,
             )
-            for item, share in zip(items, shares, strict=True)
+            for item, weight, share, list_share in zip(items, weights, shares, list_shares, strict=True)
         ]
     )
 

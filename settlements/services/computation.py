@@ -8,10 +8,10 @@ The steps, each one ``INSERT … SELECT`` or ``UPDATE`` over the whole period:
    its owner's contract version in force on the day (the most specific
    channel first). An item is settled once, ever (``source_key`` is unique,
    and rows already there are skipped), so re-running a period adds nothing
-   and an adjustment run picks up only what was missed. A bundle line's list
-   price is split over its items by largest remainder on their standalone
-   prices, like the price paid. A refund copies the terms of the sale it
-   reverses, and its share of the sale's amounts.
+   and an adjustment run picks up only what was missed. A bundle line's price
+   paid and list price are split over its items as commerce recorded them at
+   checkout (largest remainder on their standalone prices). A refund copies
+   the terms of the sale it reverses, and its share of the sale's amounts.
 2. **Terms and tier position**, in one UPDATE: each sale's contract version,
    basis (list price or net receipts) and measure from its rule; each item's
    contract year; and a window sum over the items of each rule (contract,
@@ -57,7 +57,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, RowNumber, TruncDate
+from django.db.models.functions import Cast, Coalesce, Concat, Greatest, Least, TruncDate
 from django.db.models.lookups import Exact, GreaterThan
 from django.utils import timezone
 
@@ -203,51 +203,13 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
         plain,
         skip_existing="source_key",
     )
-    # Bundle items: the price paid as commerce split it; the list price split here the same way
-    # (largest remainder on standalone prices, ties to the earlier item).
+    # Bundle items: the price paid and the list price as commerce split them at checkout.
     item_paid = Q(line__order__status__in=PAID, line__order__paid_at__gte=start, line__order__paid_at__lt=end)
     pay_rate = _fee_case(kind=FeeRate.Kind.PAYMENT, column="line__order__payment__provider", on=run.period_end)
     channel_rate = _fee_case(kind=FeeRate.Kind.CHANNEL, column="line__order__channel", on=run.period_end)
-    weight_sum = Subquery(
-        OrderLineItem.objects.filter(line_id=OuterRef("line_id"))
-        .values("line_id")
-        .annotate(total=int_sum(cents("standalone_price")))
-        .values("total")[:1],
-        output_field=INT,
-    )
-    weight_count = Subquery(
-        OrderLineItem.objects.filter(line_id=OuterRef("line_id"))
-        .values("line_id")
-        .annotate(n=int_sum(Value(1)))
-        .values("n")[:1],
-        output_field=INT,
-    )
-    weight = Case(When(weight_sum=0, then=Value(1)), default=cents("standalone_price"), output_field=INT)
-    weights = Case(When(weight_sum=0, then=F("weight_count")), default=F("weight_sum"), output_field=INT)
-    scaled = int_expr(cents("line__list_price") * weight)
-    bundle_items = (
-        OrderLineItem.objects.filter(item_paid)
-        .annotate(
-            sale_key=_key(Value("s"), F("line_id"), Value("-"), F("pk")),
-            day=TruncDate("line__order__paid_at"),
-            weight_sum=weight_sum,
-            weight_count=weight_count,
-        )
-        .annotate(
-            floor_part=int_expr(scaled / weights), remainder=int_expr(scaled - int_expr(scaled / weights) * weights)
-        )
-        .annotate(
-            rank=Window(RowNumber(), partition_by=[F("line_id")], order_by=[F("remainder").desc(), F("pk").asc()]),
-            floor_total=Cast(Window(Sum("floor_part"), partition_by=[F("line_id")]), INT),
-        )
-    )
-    list_cents = int_expr(
-        F("floor_part")
-        + Case(
-            When(rank__lte=int_expr(cents("line__list_price") - F("floor_total")), then=Value(1)),
-            default=Value(0),
-            output_field=INT,
-        )
+    bundle_items = OrderLineItem.objects.filter(item_paid).annotate(
+        sale_key=_key(Value("s"), F("line_id"), Value("-"), F("pk")),
+        day=TruncDate("line__order__paid_at"),
     )
     common["channel"] = F("line__order__channel")
     common["currency"] = F("line__order__currency")
@@ -267,7 +229,7 @@ def items_insert_sales(*, run: SettlementRun, start: datetime, end: datetime) ->
             "format": F("format"),
             "quantity": F("line__quantity"),
             "amount": F("share"),
-            "list_amount": money_from_cents(list_cents),
+            "list_amount": F("list_share"),
             **_fees(cents("share"), pay_rate=pay_rate, channel_rate=channel_rate),
         },
         bundle_items,

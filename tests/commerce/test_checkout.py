@@ -1,6 +1,8 @@
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
@@ -8,6 +10,7 @@ from commerce.errors import AlreadyOwned, CheckoutInvalid, IdempotencyKeyReused,
 from commerce.models import Order, OrderEvent, OrderLine, Payment
 from commerce.services import CheckoutLine, cart_add, cart_get_or_create, checkout_create, checkout_lines_from_cart
 from core.models import EventHistoryIsAppendOnly
+from tests.factories.catalog import bundle_of, sellable_book
 from tests.factories.commerce import checkout_for, order_paid_for
 
 pytestmark = pytest.mark.django_db
@@ -116,6 +119,15 @@ def test_bundle_price_is_split_over_its_items_pro_rata_to_the_cent(shopper, bund
     assert sum(i.share for i in items.values()) == order.total
 
 
+def test_bundle_list_price_is_split_over_its_items_by_largest_remainder(shopper):
+    volumes = [sellable_book(price="10.00", title=f"第{i}册") for i in (1, 2, 3)]
+    line = checkout_for(shopper, bundle_of(*volumes, price="100.00", title="三册套装")).order.lines.get()
+    # 100.00 over three equal prices: the cent left over goes to the first volume.
+    parts = [item.list_share for item in line.items.order_by("pk")]
+    assert parts == [Decimal("33.34"), Decimal("33.33"), Decimal("33.33")]
+    assert sum(parts) == line.list_price
+
+
 def test_new_checkout_cancels_an_unpaid_order_for_the_same_product(shopper, book):
     first = checkout_for(shopper, book)
     second = checkout_for(shopper, book)
@@ -149,3 +161,16 @@ def test_order_history_cannot_be_rewritten(shopper, book):
         OrderEvent.objects.filter(pk=event.pk).update(note="changed")
     with pytest.raises(EventHistoryIsAppendOnly):
         event.delete()
+
+
+def test_bundle_items_bought_before_list_shares_were_recorded_get_them_as_checkout_would(shopper):
+    backfill = importlib.import_module("commerce.migrations.0003_order_line_item_list_share").list_shares_fill
+    volumes = [sellable_book(price=price, title=f"第{i}册") for i, price in enumerate(("19.90", "29.90", "9.90"))]
+    line = checkout_for(shopper, bundle_of(*volumes, price="49.90", title="三册套装")).order.lines.get()
+    recorded = [item.list_share for item in line.items.order_by("pk")]
+    line.items.update(list_share=0)
+
+    backfill(django_apps, None)
+
+    assert [item.list_share for item in line.items.order_by("pk")] == recorded
+    assert sum(recorded) == line.list_price

@@ -14,9 +14,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from catalog.models import BundleItem, Variant
+from catalog.models import Variant
 from commerce.models import Order, OrderLine, OrderLineItem, Payment, Refund, RefundLine
-from core.money import money_quantize, money_split
+from commerce.services.checkout import order_line_items_record
+from core.money import money_quantize
 from settlements.models import Contract, ContractVersion
 from settlements.services.contracts import RuleSpec, Terms, TierSpec, contract_create
 from tests.factories import UserFactory
@@ -125,27 +126,7 @@ def paid_order(
             ),
         )
         if v.format == Variant.Format.BUNDLE:
-            items = list(
-                BundleItem.objects.filter(bundle_id=v.product_id)
-                .select_related("variant__product")
-                .order_by("position", "pk")
-            )
-            shares = money_split(amount=line.price_paid, weights=[i.variant.price for i in items])
-            OrderLineItem.objects.bulk_create(
-                [
-                    OrderLineItem(
-                        line=line,
-                        variant=i.variant,
-                        product=i.variant.product,
-                        owner_id=i.variant.product.owner_id,
-                        format=i.variant.format,
-                        title=i.variant.product.title,
-                        standalone_price=i.variant.price,
-                        share=share,
-                    )
-                    for i, share in zip(items, shares, strict=True)
-                ]
-            )
+            order_line_items_record(order_line=line)
         subtotal += list_price
         discount += buy.discount
     order.subtotal, order.discount, order.total = subtotal, discount, subtotal - discount

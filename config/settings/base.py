@@ -218,6 +218,9 @@ PAYMENT_DEFAULT_PROVIDER = env.str("PAYMENT_DEFAULT_PROVIDER", default="sandbox"
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300
 PAYMENT_TIMEOUT_MINUTES = env.int("PAYMENT_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=14)
+# Sort and hash memory for a settlement run's transaction on PostgreSQL (one backend, a few times a
+# month): its window sums and line inserts sort every item of the period.
+SETTLEMENT_WORK_MEM = env.str("SETTLEMENT_WORK_MEM", default="128MB")
 
 # --- Storefront -------------------------------------------------------------
 

@@ -13,8 +13,9 @@ import logging
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,6 +152,10 @@ def settlement_run_compute(*, run: SettlementRun, progress: ProgressCallback | N
     run = SettlementRun.objects.select_for_update().get(pk=run.pk)
     if run.state != State.DRAFT or run.computed_at is not None:
         raise RunInvalid(_("Only a new draft run is computed; discard it and create another to recompute."))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # For this transaction only: the steps sort every item of the period.
+            cursor.execute("SELECT set_config('work_mem', %s, true)", [settings.SETTLEMENT_WORK_MEM])
     start, end = computation.period_bounds(start=run.period_start, end=run.period_end)
     total = len(STEPS)
 

@@ -7,7 +7,8 @@ later period is settled there without touching earlier runs; tier boundaries
 split lines exactly as a reference computation in Python does; an advance is
 recouped before anything is paid, and never more than the advance.
 
-``FUZZ_EXAMPLES`` sets the number of histories (``make fuzz`` sets it high).
+``make test`` settles 500 histories (100 examples of five); ``FUZZ_EXAMPLES`` sets the
+number of examples (``make fuzz`` sets it high).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from tests.factories.catalog import bundle_of, sellable_book, sellable_course
 from tests.factories.settlements import Buy, at, contract_for, paid_order, refund, rule
 from users.models import Partner
 
-# Each example settles HISTORIES_PER_EXAMPLE histories; FUZZ_EXAMPLES=100 makes 500 of them.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "12"))
+# Each example settles HISTORIES_PER_EXAMPLE histories: 100 examples make 500 of them.
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 HISTORIES_PER_EXAMPLE = 5
 PERIODS = [
     (date(2025, 1, 1), date(2025, 1, 31)),

@@ -25,6 +25,7 @@ from settlements.services.contracts import (
     Terms,
     contract_create,
     contract_version_create,
+    terms_from,
     tiers_format,
     tiers_parse,
 )
@@ -82,17 +83,7 @@ class TermsForm(forms.Form):
                     rules.append(RuleSpec(format=fmt, tiers=tiers_parse(text), tier_measure=data["tier_measure"]))
                 except ContractInvalid as exc:
                     raise ContractInvalid(exc.message, field=f"tiers_{fmt}") from None
-        return Terms(
-            basis=data["basis"],
-            rules=rules,
-            advance=data["advance"],
-            minimum_guarantee=data["minimum_guarantee"],
-            reserve_rate=data["reserve_rate"],
-            reserve_periods=data["reserve_periods"],
-            withholding_rate=data["withholding_rate"],
-            campaign_cost_share=data["campaign_cost_share"],
-            note=data.get("note", ""),
-        )
+        return terms_from(data, rules=rules)
 
     def add_domain_error(self, exc: ContractInvalid) -> None:
         field = exc.field if exc.field in self.fields else None

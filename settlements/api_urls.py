@@ -9,6 +9,11 @@ urlpatterns = [
         api.ContractDetailView.as_view(),
         name="api-settlement-contract",
     ),
+    path(
+        "partners/<slug:slug>/contracts/<str:number>/versions/",
+        api.ContractVersionCreateView.as_view(),
+        name="api-settlement-contract-versions",
+    ),
     path("partners/<slug:slug>/statements/", api.StatementListView.as_view(), name="api-settlement-statements"),
     path(
         "partners/<slug:slug>/statements/<int:statement_id>/",

@@ -8,12 +8,13 @@ version afterwards, so the past is never rewritten.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -54,6 +55,26 @@ class Terms:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+TERMS_MONEY_FIELDS = (
+    "advance",
+    "minimum_guarantee",
+    "reserve_rate",
+    "reserve_periods",
+    "withholding_rate",
+    "campaign_cost_share",
+)
+
+
+def terms_from(fields: Mapping[str, Any], *, rules: Sequence[RuleSpec]) -> Terms:
+    """Terms from a form's or a request's cleaned fields (the basis, the money terms and a note)."""
+    return Terms(
+        basis=fields["basis"],
+        rules=list(rules),
+        note=fields.get("note") or "",
+        **{name: fields[name] for name in TERMS_MONEY_FIELDS},
+    )
+
+
 _TIER_PART = re.compile(r"^\s*(?:(?P<threshold>[\d,._]+)\s*[:：]\s*)?(?P<rate>[\d.]+)\s*%?\s*$")
 
 
@@ -79,17 +100,21 @@ def tiers_parse(text: str) -> list[TierSpec]:
     return tiers
 
 
+def _plain(value: Decimal) -> str:
+    """``120`` for Decimal("120.0000"), never ``1.2E+2``."""
+    return f"{value.normalize():f}"
+
+
 def tiers_format(tiers: Sequence[ShareTier | TierSpec]) -> str:
     if len(tiers) == 1 and tiers[0].threshold == 0:
-        return f"{tiers[0].rate.normalize():f}"
-    return ", ".join(f"{t.threshold.normalize():f}:{t.rate.normalize():f}" for t in tiers)
+        return _plain(tiers[0].rate)
+    return ", ".join(f"{_plain(t.threshold)}:{_plain(t.rate)}" for t in tiers)
 
 
 def _rate_check(value: Decimal, *, label: str, field_name: str) -> None:
     if not (Decimal(0) <= value <= HUNDRED):
         raise ContractInvalid(
-            _("%(label)s must be between 0 and 100 %%, not %(value)s %%.")
-            % {"label": label, "value": value.normalize()},
+            _("%(label)s must be between 0 and 100 %%, not %(value)s %%.") % {"label": label, "value": _plain(value)},
             field=field_name,
         )
 
@@ -111,7 +136,7 @@ def rule_validate(rule: RuleSpec) -> None:
     if rule.tiers[0].threshold != 0:
         raise ContractInvalid(
             _("The first tier of the %(format)s rule must start at 0, not %(threshold)s.")
-            % {"format": formats[rule.format], "threshold": rule.tiers[0].threshold.normalize()},
+            % {"format": formats[rule.format], "threshold": _plain(rule.tiers[0].threshold)},
             field="tiers",
         )
     for previous, tier in zip(rule.tiers, rule.tiers[1:], strict=False):
@@ -119,8 +144,8 @@ def rule_validate(rule: RuleSpec) -> None:
             raise ContractInvalid(
                 _("Tier thresholds must increase: %(b)s comes after %(a)s in the %(format)s rule.")
                 % {
-                    "a": previous.threshold.normalize(),
-                    "b": tier.threshold.normalize(),
+                    "a": _plain(previous.threshold),
+                    "b": _plain(tier.threshold),
                     "format": formats[rule.format],
                 },
                 field="tiers",
@@ -129,7 +154,7 @@ def rule_validate(rule: RuleSpec) -> None:
         _rate_check(tier.rate, label=_("A tier's share"), field_name="tiers")
         if rule.tier_measure == ShareRule.Measure.UNITS and tier.threshold != tier.threshold.to_integral_value():
             raise ContractInvalid(
-                _("Unit tiers start at whole units, not %(threshold)s.") % {"threshold": tier.threshold.normalize()},
+                _("Unit tiers start at whole units, not %(threshold)s.") % {"threshold": _plain(tier.threshold)},
                 field="tiers",
             )
 
@@ -279,9 +304,18 @@ def contract_create(
         rules=terms.rules,
         exclude_contract=None,
     )
-    contract = Contract.objects.create(
-        partner=partner, number=number, title=title, currency=currency, starts_on=starts_on, created_by=created_by
-    )
+    try:
+        with transaction.atomic():
+            contract = Contract.objects.create(
+                partner=partner,
+                number=number,
+                title=title,
+                currency=currency,
+                starts_on=starts_on,
+                created_by=created_by,
+            )
+    except IntegrityError:  # the same number, created meanwhile by someone else
+        raise ContractInvalid(_("Contract number %(number)s is taken.") % {"number": number}, field="number") from None
     version = ContractVersion.objects.create(
         contract=contract,
         number=1,

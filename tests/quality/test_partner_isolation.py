@@ -106,6 +106,7 @@ API_ROWS: dict[str, Row] = {
     "/api/v1/partners/{slug}/campaigns/{campaign_slug}/report/": Row(()),
     "/api/v1/partners/{slug}/contracts/": Row(()),
     "/api/v1/partners/{slug}/contracts/{number}/": Row(()),
+    "/api/v1/partners/{slug}/contracts/{number}/versions/": Row(()),
     "/api/v1/partners/{slug}/statements/": Row(()),
     "/api/v1/partners/{slug}/statements/{statement_id}/": Row(()),
     "/api/v1/partners/{slug}/statements/{statement_id}/lines/": Row(()),

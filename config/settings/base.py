@@ -342,6 +342,7 @@ SPECTACULAR_SETTINGS = {
         "ConsentPurposeEnum": "users.models.Consent.Purpose",
         "OrderStatusEnum": "commerce.models.Order.Status",
         "SalesChannelEnum": "commerce.models.Order.Channel",
+        "SettledFormatEnum": "settlements.models.SETTLED_FORMATS",
     },
 }
 

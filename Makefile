@@ -64,7 +64,7 @@ audit: install
 # PNGs of the home, product, bundle, cart and library pages at desktop (1280×800) and
 # phone (390×844) widths, in Chinese and English, in var/screenshots/ (needs /usr/bin/chromium).
 screenshots: install messages
-	SCREENSHOTS_DIR=var/screenshots $(VENV)/bin/pytest tests/browser/test_screenshots.py -q
+	SCREENSHOTS_DIR=var/screenshots $(VENV)/bin/pytest tests/browser/test_screenshots.py tests/browser/test_portal_statements.py -q
 	@echo "Screenshots in var/screenshots/"
 
 clean:

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError
@@ -390,7 +390,10 @@ class LandingPageAdmin(admin.ModelAdmin[LandingPage]):
     fieldsets = [
         (None, {"fields": ["campaign", "slug", "is_published", "hero_image"]}),
         (_("简体中文"), {"fields": ["hero_title", "hero_subtitle", "body", "seo_description"]}),
-        (_("English"), {"fields": ["hero_title_en", "hero_subtitle_en", "body_en", "seo_description_en"]}),
+        (
+            pgettext_lazy("language", "English"),
+            {"fields": ["hero_title_en", "hero_subtitle_en", "body_en", "seo_description_en"]},
+        ),
         (_("Featured and call to action"), {"fields": ["featured_products", "coupon", "coupon_code"]}),
     ]
 

@@ -90,21 +90,8 @@ def statement_pdf(*, statement: Statement, lines: list[StatementLine]) -> bytes:
         ),
         Spacer(1, 6 * mm),
     ]
-    summary = [
-        (_("Brought forward"), statement.opening_balance),
-        (_("Earnings"), statement.earnings),
-        (_("Joint-campaign cost share"), statement.campaign_cost),
-        (_("Reserve held"), statement.reserve_held),
-        (_("Reserve released"), statement.reserve_released),
-        (_("Advance recouped"), statement.advance_recouped),
-        (_("Minimum-guarantee top-up"), statement.minimum_guarantee),
-        (_("Referral commissions"), statement.commissions),
-        (_("Withholding tax"), statement.withholding),
-        (_("Payable"), statement.payable),
-        (_("Carried forward"), statement.carried_forward),
-    ]
     table = Table(
-        [[label, f"{value:,.2f}"] for label, value in summary if value or label == _("Payable")],
+        [[label, f"{value:,.2f}"] for label, value, _total in statement.summary()],
         colWidths=[70 * mm, 35 * mm],
     )
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("ALIGN", (1, 0), (1, -1), "RIGHT")]))

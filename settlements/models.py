@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import Product, Variant
 from commerce.models import Order, OrderLine, OrderLineItem, RefundLine
@@ -28,6 +29,7 @@ from users.models import Partner
 
 HUNDRED = Decimal(100)
 SETTLED_FORMATS = [c for c in Variant.Format.choices if c[0] != Variant.Format.BUNDLE]
+FORMAT_LABELS = dict(SETTLED_FORMATS)
 
 
 class RateField(models.DecimalField):
@@ -216,7 +218,7 @@ class ShareTier(models.Model):
     """``rate`` applies from ``threshold`` (units, or an amount of basis) up to the next tier's threshold."""
 
     rule = models.ForeignKey(ShareRule, on_delete=models.CASCADE, related_name="tiers")
-    threshold = models.DecimalField(_("from"), max_digits=14, decimal_places=2, default=0)
+    threshold = models.DecimalField(pgettext_lazy("tier threshold", "from"), max_digits=14, decimal_places=2, default=0)
     # The next tier's threshold (blank for the last tier); kept by the contract services.
     threshold_to = models.DecimalField(_("up to"), max_digits=14, decimal_places=2, null=True, blank=True)
     rate = RateField(_("share (%)"))
@@ -527,6 +529,24 @@ class Statement(models.Model):
     def party_name(self) -> str:
         return str(self.partner or self.promoter)
 
+    def summary(self) -> list[tuple[str, Decimal, bool]]:
+        """(label, amount, is_total) from what was brought forward to what is carried forward, as
+        the portal page and the PDF show it: earnings and payable always, the rest where not zero."""
+        rows = [
+            (_("Brought forward"), self.opening_balance, False),
+            (_("Earnings"), self.earnings, True),
+            (_("Referral commissions"), self.commissions, False),
+            (_("Joint-campaign cost share"), self.campaign_cost, False),
+            (_("Reserve held"), self.reserve_held, False),
+            (_("Reserve released"), self.reserve_released, False),
+            (_("Advance recouped"), self.advance_recouped, False),
+            (_("Minimum-guarantee top-up"), self.minimum_guarantee, False),
+            (_("Withholding tax"), self.withholding, False),
+            (_("Payable"), self.payable, True),
+            (_("Carried forward"), self.carried_forward, False),
+        ]
+        return [(str(label), amount, total) for label, amount, total in rows if total or amount]
+
 
 class StatementLine(models.Model):
     """One immutable line of a statement."""
@@ -661,6 +681,11 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.amount}"
+
+    @property
+    def format_label(self) -> str:
+        """The format in the reader's language ("电子书", "Ebook"); blank on closing lines."""
+        return str(FORMAT_LABELS.get(self.format, self.format))
 
 
 class Payout(models.Model):

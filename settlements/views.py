@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from settlements import selectors
 from settlements.charts import bar_chart_svg
 from settlements.exports import statement_csv, statement_pdf
-from settlements.models import Statement, StatementLine
+from settlements.models import FORMAT_LABELS, Statement, StatementLine
 from users.models import Partner, User
 from users.selectors import membership_role
 
@@ -43,12 +43,6 @@ def statement_list(request: HttpRequest, slug: str) -> HttpResponse:
     by_month = selectors.earnings_by_month(partner=partner, include_unapproved=staff)
     by_format = selectors.earnings_by_format(partner=partner, include_unapproved=staff)
     currencies = sorted({c for _m, c, _v in by_month} | {c for _f, c, _v in by_format})
-    formats = dict(StatementLine._meta.get_field("format").choices or []) | {
-        "course": _("Course"),
-        "ebook": _("Ebook"),
-        "audiobook": _("Audiobook"),
-        "print": _("Print"),
-    }
     charts = [
         {
             "currency": currency,
@@ -58,7 +52,7 @@ def statement_list(request: HttpRequest, slug: str) -> HttpResponse:
                 currency=currency,
             ),
             "by_format": bar_chart_svg(
-                rows=[(str(formats.get(f, f)), v) for f, c, v in by_format if c == currency],
+                rows=[(str(FORMAT_LABELS.get(f, f)), v) for f, c, v in by_format if c == currency],
                 title=_("Earnings by format (%(currency)s)") % {"currency": currency},
                 currency=currency,
             ),

@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from catalog.models import Product, Review, Variant
 from storefront.selectors import SearchFilters
@@ -18,7 +19,13 @@ SORT_CHOICES = [
     ("price_desc", _("Price: high to low")),
 ]
 RATING_CHOICES = [("", _("Any rating")), ("4", _("4 stars and up")), ("3", _("3 stars and up"))]
-LANGUAGE_NAMES = {"zh": _("Chinese"), "en": _("English"), "ja": _("Japanese"), "fr": _("French"), "de": _("German")}
+LANGUAGE_NAMES = {
+    "zh": pgettext_lazy("language", "Chinese"),
+    "en": pgettext_lazy("language", "English"),
+    "ja": pgettext_lazy("language", "Japanese"),
+    "fr": pgettext_lazy("language", "French"),
+    "de": pgettext_lazy("language", "German"),
+}
 
 
 class SearchForm(forms.Form):

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from settlements.models import Statement, StatementLine
+from settlements.selectors import statement_summary
 
 CSV_HEADER = (
     gettext_lazy("Kind"),
@@ -91,7 +92,7 @@ def statement_pdf(*, statement: Statement, lines: list[StatementLine]) -> bytes:
         Spacer(1, 6 * mm),
     ]
     table = Table(
-        [[label, f"{value:,.2f}"] for label, value, _total in statement.summary()],
+        [[label, f"{value:,.2f}"] for label, value, _total in statement_summary(statement=statement)],
         colWidths=[70 * mm, 35 * mm],
     )
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 9), ("ALIGN", (1, 0), (1, -1), "RIGHT")]))

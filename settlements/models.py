@@ -529,24 +529,6 @@ class Statement(models.Model):
     def party_name(self) -> str:
         return str(self.partner or self.promoter)
 
-    def summary(self) -> list[tuple[str, Decimal, bool]]:
-        """(label, amount, is_total) from what was brought forward to what is carried forward, as
-        the portal page and the PDF show it: earnings and payable always, the rest where not zero."""
-        rows = [
-            (_("Brought forward"), self.opening_balance, False),
-            (_("Earnings"), self.earnings, True),
-            (_("Referral commissions"), self.commissions, False),
-            (_("Joint-campaign cost share"), self.campaign_cost, False),
-            (_("Reserve held"), self.reserve_held, False),
-            (_("Reserve released"), self.reserve_released, False),
-            (_("Advance recouped"), self.advance_recouped, False),
-            (_("Minimum-guarantee top-up"), self.minimum_guarantee, False),
-            (_("Withholding tax"), self.withholding, False),
-            (_("Payable"), self.payable, True),
-            (_("Carried forward"), self.carried_forward, False),
-        ]
-        return [(str(label), amount, total) for label, amount, total in rows if total or amount]
-
 
 class StatementLine(models.Model):
     """One immutable line of a statement."""

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from settlements.models import Contract, ContractVersion, SettlementRun, ShareRule, Statement, StatementLine
 from users.models import Partner
@@ -57,6 +58,25 @@ def statement_lines(
     if fmt:
         lines = lines.filter(format=fmt)
     return lines.order_by("pk")
+
+
+def statement_summary(*, statement: Statement) -> list[tuple[str, Decimal, bool]]:
+    """(label, amount, is_total) from what was brought forward to what is carried forward, as the
+    portal page and the PDF show it: earnings and payable always, the rest where not zero."""
+    rows = [
+        (_("Brought forward"), statement.opening_balance, False),
+        (_("Earnings"), statement.earnings, True),
+        (_("Referral commissions"), statement.commissions, False),
+        (_("Joint-campaign cost share"), statement.campaign_cost, False),
+        (_("Reserve held"), statement.reserve_held, False),
+        (_("Reserve released"), statement.reserve_released, False),
+        (_("Advance recouped"), statement.advance_recouped, False),
+        (_("Minimum-guarantee top-up"), statement.minimum_guarantee, False),
+        (_("Withholding tax"), statement.withholding, False),
+        (_("Payable"), statement.payable, True),
+        (_("Carried forward"), statement.carried_forward, False),
+    ]
+    return [(label, amount, total) for label, amount, total in rows if total or amount]
 
 
 def earnings_by_month(*, partner: Partner, include_unapproved: bool = False) -> list[tuple[str, str, Decimal]]:

@@ -80,6 +80,7 @@ def statement_detail(request: HttpRequest, slug: str, statement_id: int) -> Http
         {
             "partner": statement.partner,
             "statement": statement,
+            "summary": selectors.statement_summary(statement=statement),
             "page": page,
             "kinds": StatementLine.Kind.choices,
             "kind": kind,

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
 # between browser steps are ordinary blocking calls and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# Where the screenshots go (`make screenshots` sets var/screenshots/).
+OUT = Path(os.environ.get("SCREENSHOTS_DIR", settings.BASE_DIR / "var" / "screenshots"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -51,3 +55,22 @@ def new_page(chromium: object, live_server: object, *, language: str = "zh-hans"
     context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])  # type: ignore[attr-defined]
     context.set_default_timeout(15_000)
     return context.new_page()
+
+
+def login(page, live_server, email: str, password: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=username]", email)
+    page.fill("input[name=password]", password)
+    page.click("form button[type=submit].wide")
+    page.wait_for_load_state()
+
+
+def check_and_shoot(page, name: str, language: str, width_name: str, viewport: dict) -> None:
+    """Fails on a page wider than the screen or not in ``language``; otherwise saves its screenshot."""
+    page.wait_for_load_state("load")
+    overflow = page.evaluate("document.documentElement.scrollWidth") - viewport["width"]
+    assert overflow <= 1, f"{name} ({language}, {width_name}) is {overflow}px wider than the screen"
+    html_lang = page.get_attribute("html", "lang")
+    assert html_lang == ("zh-Hans" if language == "zh-hans" else "en"), (name, html_lang)
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}-{language}-{width_name}.png"), full_page=True)

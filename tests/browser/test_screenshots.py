@@ -4,14 +4,11 @@ screenshot would show as broken: a horizontal scrollbar on a phone, or an untran
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 
-from tests.browser.conftest import DESKTOP, PHONE, new_page
+from tests.browser.conftest import DESKTOP, PHONE, check_and_shoot, login, new_page
 from tests.factories import UserFactory
 from tests.factories.catalog import ReviewFactory, sellable_book, sellable_course
 from tests.factories.commerce import order_paid_for
@@ -19,16 +16,6 @@ from tests.factories.promotions import CouponFactory, OfferFactory
 from tests.factories.storefront import shop_world
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-OUT = Path(os.environ.get("SCREENSHOTS_DIR", settings.BASE_DIR / "var" / "screenshots"))
-
-
-def _login(page, live_server, email: str, password: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", password)
-    page.click("form button[type=submit].wide")
-    page.wait_for_load_state()
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
@@ -52,7 +39,6 @@ def test_screenshots_of_the_storefront(chromium, live_server, password, language
     offer.target_products.set([flow.product])
     CouponFactory(code="READ10", kind="percentage", value=D("10"))
 
-    OUT.mkdir(parents=True, exist_ok=True)
     page = new_page(chromium, live_server, language=language, viewport=viewport)
     pages = [
         ("home", "/"),
@@ -65,9 +51,9 @@ def test_screenshots_of_the_storefront(chromium, live_server, password, language
     for name, path in pages:
         page.goto(f"{live_server.url}{path}")
         shots.append((name, path))
-        _check_and_shoot(page, name, language, width_name, viewport)
+        check_and_shoot(page, name, language, width_name, viewport)
 
-    _login(page, live_server, shopper.email, password)
+    login(page, live_server, shopper.email, password)
     page.goto(f"{live_server.url}/products/{world.bundle.product.slug}/")
     page.click(".buy-box .offer-form button")
     page.wait_for_url("**/cart/")
@@ -77,25 +63,16 @@ def test_screenshots_of_the_storefront(chromium, live_server, password, language
     page.fill("#coupon-code", "read10")
     page.click(".coupon-form button")
     page.wait_for_url("**/cart/")
-    _check_and_shoot(page, "cart", language, width_name, viewport)
+    check_and_shoot(page, "cart", language, width_name, viewport)
     page.context.close()
 
     page = new_page(chromium, live_server, language=language, viewport=viewport)
-    _login(page, live_server, owner.email, password)
+    login(page, live_server, owner.email, password)
     for name, path in [
         ("library", "/library/"),
         ("chapter", f"/products/{world.ebook.product.slug}/chapters/2/"),
         ("lesson", f"/products/{world.course.product.slug}/lessons/2/"),
     ]:
         page.goto(f"{live_server.url}{path}")
-        _check_and_shoot(page, name, language, width_name, viewport)
+        check_and_shoot(page, name, language, width_name, viewport)
     page.context.close()
-
-
-def _check_and_shoot(page, name: str, language: str, width_name: str, viewport: dict) -> None:
-    page.wait_for_load_state("load")
-    overflow = page.evaluate("document.documentElement.scrollWidth") - viewport["width"]
-    assert overflow <= 1, f"{name} ({language}, {width_name}) is {overflow}px wider than the screen"
-    html_lang = page.get_attribute("html", "lang")
-    assert html_lang == ("zh-Hans" if language == "zh-hans" else "en"), (name, html_lang)
-    page.screenshot(path=str(OUT / f"{name}-{language}-{width_name}.png"), full_page=True)

@@ -1,7 +1,8 @@
 """Django merges every app's catalogue into one per language, and the first app (or LOCALE_PATHS)
 to translate a message wins everywhere. Each app's Chinese catalogue must therefore be what its
-pages really show: the same English text means the same Chinese everywhere, and a word that means
-two things (a product "Withdrawn" from sale, a consent "Withdrawn" on a date) carries a context."""
+pages really show: the same English text means the same Chinese everywhere, a word that means two
+things (a product "Withdrawn" from sale, a consent "Withdrawn" on a date) carries a context, and no
+catalogue keeps a copy of a text whose source is gone, where it would still win over the live one."""
 
 from __future__ import annotations
 
@@ -14,19 +15,23 @@ from django.utils import translation
 from django.utils.translation import gettext, pgettext
 
 
-def _catalogues() -> list[Path]:
-    roots = [Path(p) for p in settings.LOCALE_PATHS] + [
-        settings.BASE_DIR / app / "locale" for app in settings.DOMAIN_APPS
-    ]
-    return [p for root in roots if (p := root / "zh_Hans" / "LC_MESSAGES" / "django.po").exists()]
+def _catalogues() -> dict[Path, Path]:
+    """Each Chinese catalogue, keyed by the folder its source references are relative to."""
+    bases = [settings.BASE_DIR] + [settings.BASE_DIR / app for app in settings.DOMAIN_APPS]
+    found = {base: base / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po" for base in bases}
+    return {base: po for base, po in found.items() if po.exists()}
+
+
+CATALOGUES = _catalogues()
+IDS = [str(po.relative_to(settings.BASE_DIR)) for po in CATALOGUES.values()]
 
 
 def test_every_app_has_a_chinese_catalogue() -> None:
-    names = {p.parents[3].name for p in _catalogues()}
-    assert set(settings.DOMAIN_APPS) <= names | {"locale"}, set(settings.DOMAIN_APPS) - names
+    missing = set(settings.DOMAIN_APPS) - {base.name for base in CATALOGUES}
+    assert not missing, missing
 
 
-@pytest.mark.parametrize("catalogue", _catalogues(), ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+@pytest.mark.parametrize("catalogue", CATALOGUES.values(), ids=IDS)
 def test_what_a_catalogue_says_is_what_its_pages_show(catalogue: Path) -> None:
     shadowed = []
     with translation.override("zh-hans"):
@@ -37,3 +42,15 @@ def test_what_a_catalogue_says_is_what_its_pages_show(catalogue: Path) -> None:
             if shown != entry.msgstr:
                 shadowed.append(f"{entry.msgid!r} ({entry.msgctxt or 'no context'}): {entry.msgstr!r}, shown {shown!r}")
     assert not shadowed, "\n".join(shadowed)
+
+
+@pytest.mark.parametrize(("base", "catalogue"), CATALOGUES.items(), ids=IDS)
+def test_every_text_in_a_catalogue_comes_from_a_file_that_exists(base: Path, catalogue: Path) -> None:
+    orphans = [
+        f"{entry.msgid!r} from {[path for path, _line in entry.occurrences]}"
+        for entry in polib.pofile(str(catalogue))
+        if not entry.obsolete
+        and entry.occurrences
+        and not any((base / path).exists() for path, _line in entry.occurrences)
+    ]
+    assert not orphans, "\n".join(orphans)

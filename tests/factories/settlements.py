@@ -4,6 +4,7 @@ leave behind), so that hundreds of histories can be generated quickly."""
 
 from __future__ import annotations
 
+import calendar
 import itertools
 import uuid
 from collections.abc import Sequence
@@ -18,9 +19,11 @@ from catalog.models import Variant
 from commerce.models import Order, OrderLine, OrderLineItem, Payment, Refund, RefundLine
 from commerce.services.checkout import order_line_items_record
 from core.money import money_quantize
-from settlements.models import Contract, ContractVersion
+from settlements.models import Contract, ContractVersion, Statement
 from settlements.services.contracts import RuleSpec, Terms, TierSpec, contract_create
-from tests.factories import UserFactory
+from settlements.services.runs import settlement_run_create, settlement_run_transition
+from tests.factories import PartnerFactory, UserFactory
+from tests.factories.catalog import bundle_of, sellable_book, sellable_course
 from users.models import Partner, User
 
 _numbers = itertools.count(1)
@@ -189,3 +192,33 @@ def refund_all(order: Order, *, completed_at: datetime) -> Refund:
         elif line.price_paid > line.refunded_amount:
             parts.append((line, None, line.price_paid - line.refunded_amount))
     return refund(order, parts, completed_at=completed_at)
+
+
+def settled_publisher() -> tuple[Partner, list[Statement]]:
+    """A publisher selling an ebook (70 % of list), a hardcover (10 / 12.5 / 15 % tiers at 3 and 6
+    units) and a course (40 %), alone and as a course-and-ebook bundle, with a 20 % reserve and 3 %
+    withholding, settled and approved for October and November 2026; its statements, newest first."""
+    press = PartnerFactory(name="中信出版社", slug="citic-press")
+    contract_for(
+        press,
+        rule("ebook", 70),
+        rule("print", (0, 10), (3, "12.5"), (6, 15)),
+        rule("course", 40),
+        basis=ContractVersion.Basis.LIST,
+        reserve_rate=Decimal("20"),
+        reserve_periods=2,
+        withholding_rate=Decimal("3"),
+    )
+    ebook = sellable_book(title="原则", price="68.00", owner=press)
+    hardcover = sellable_book(title="原则（精装）", price="98.00", fmt=Variant.Format.PRINT, owner=press)
+    course = sellable_course(title="原则精讲", price="199.00", owner=press)
+    bundle = bundle_of(course, ebook, price="229.00", title="原则课书同读", owner=press)
+    for month, sales in ((10, 4), (11, 7)):
+        for day in range(1, sales + 1):
+            paid_order(ebook, hardcover, paid_at=at(date(2026, month, day)))
+        paid_order(bundle, paid_at=at(date(2026, month, 20)))
+        end = date(2026, month, calendar.monthrange(2026, month)[1])
+        run = settlement_run_create(period_start=date(2026, month, 1), period_end=end)
+        for state in ("reviewed", "approved"):
+            settlement_run_transition(run=run, to_state=state)
+    return press, list(Statement.objects.filter(partner=press).order_by("-period_start"))
